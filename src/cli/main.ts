@@ -1,0 +1,196 @@
+import { Command, CommanderError, Option } from 'commander';
+import pc from 'picocolors';
+import { systemClock } from '../core/clock.js';
+import { describeError, TrailhoundError, UsageError } from '../core/errors.js';
+import { parseMinSeverity } from '../core/finding.js';
+import { DETECTORS } from '../detectors/registry.js';
+import { FindingStore } from '../findings/store.js';
+import { BUNDLED_AWS_RANGES, resolveAwsRanges, updateAwsRanges, userAwsRangesPath } from '../intel/aws-ranges.js';
+import { type Config, defaultConfig, loadConfig } from '../pipeline/config.js';
+import { buildContext } from '../pipeline/context.js';
+import { runDetect } from '../pipeline/detect.js';
+import { parseTimeArg } from './duration.js';
+import { eventsTable, findingsTable, safeText, table } from './render.js';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stderr is a terminal: colours and progress are shown. */
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): Io => ({
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  isTTY: Boolean(process.stderr.isTTY),
+  env: process.env,
+});
+
+/** Exit codes: 0 success, 1 some input was rejected (everything else was processed), 2 usage or configuration error. */
+export const EXIT = { ok: 0, rejected: 1, usage: 2 } as const;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The CLI. Returns the exit code instead of exiting, so it can run in-process in tests. */
+export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command('trailhound')
+    .description('Threat detection for AWS: CloudTrail in, GuardDuty-compatible findings out.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  program
+    .command('detect')
+    .description('Read CloudTrail logs (files, directories in the S3 layout, - for stdin), detect, and print findings.')
+    .argument('<paths...>', 'files or directories; - reads standard input')
+    .option('--threat-list <[NAME=]FILE>', 'a threat list (TXT: one address or CIDR per line); repeatable', collect, [])
+    .option('--trusted-list <FILE>', 'a trusted list: no finding is made for these addresses; repeatable', collect, [])
+    .option('--config <FILE>', 'configuration file (YAML or JSON)')
+    .option('--db <FILE>', 'SQLite file that keeps findings and event history across runs')
+    .option('--aws-ip-ranges <FILE>', 'AWS ip-ranges.json to use instead of the bundled or updated copy')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .option('--no-progress', 'never show progress on stderr')
+    .action(async (paths: string[], opts) => {
+      const config = await effectiveConfig(opts);
+      const ctx = await buildContext(config, io.env);
+      const store = config.db ? new FindingStore(config.db) : undefined;
+      const showProgress = io.isTTY && opts.progress !== false && opts.format === 'table';
+      try {
+        const result = await runDetect({
+          paths,
+          ctx,
+          clock: systemClock,
+          ...(store ? { store } : {}),
+          ...(showProgress
+            ? {
+                onProgress: (p) => {
+                  const rate = p.elapsedMs > 0 ? Math.round((p.events * 1000) / p.elapsedMs) : 0;
+                  io.stderr(`\r${pc.dim(`files ${p.filesDone}/${p.filesTotal}  events ${p.events}  ${rate} events/s`)}   `);
+                },
+              }
+            : {}),
+        });
+        if (showProgress) io.stderr('\n');
+        for (const r of result.rejected) io.stderr(`trailhound: rejected ${safeText(r.message, 1000)}\n`);
+        if (opts.format === 'json') io.stdout(`${JSON.stringify(result.findings, null, 2)}\n`);
+        else {
+          io.stdout(`${findingsTable(result.findings, io.isTTY)}\n`);
+          const s = result.stats;
+          const undecided = s.engine.detectors['unauthorized-access-iam-user-instance-credential-exfiltration-inside-aws']?.undecided ?? 0;
+          io.stderr(
+            `${pc.dim(
+              `${s.files} files, ${s.events} events (${s.duplicates} duplicates skipped), ${result.findings.length} findings, ` +
+                `${s.rejectedFiles} files and ${s.rejectedRecords} records rejected, ${(s.elapsedMs / 1000).toFixed(1)} s. ` +
+                `AWS IP ranges of ${ctx.intel.awsRanges.createDate}.` +
+                (s.unparseableSources ? ` ${s.unparseableSources} events had a source that is not an address.` : '') +
+                (s.engine.trusted ? ` ${s.engine.trusted} events from trusted addresses.` : '') +
+                (undecided ? ` ${undecided} instance-credential calls from AWS addresses not judged (instance's own addresses unknown).` : ''),
+            )}\n`,
+          );
+        }
+        if (result.rejected.length > 0) exitCode = EXIT.rejected;
+      } finally {
+        store?.close();
+      }
+    });
+
+  program
+    .command('findings')
+    .description('List stored findings.')
+    .requiredOption('--db <FILE>', 'SQLite file written by detect --db')
+    .option('--type <TYPE>', 'only this finding type; repeatable', collect, [])
+    .option('--min-severity <low|medium|high|critical|N>', 'only findings at least this severe')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .action((opts) => {
+      let minSeverity: number | undefined;
+      if (opts.minSeverity !== undefined) {
+        minSeverity = parseMinSeverity(opts.minSeverity);
+        if (minSeverity === undefined) throw new UsageError(`--min-severity: expected low, medium, high, critical or a number, got ${JSON.stringify(opts.minSeverity)}`);
+      }
+      const store = new FindingStore(opts.db);
+      try {
+        const findings = store.findings({ types: opts.type, ...(minSeverity !== undefined ? { minSeverity } : {}) });
+        io.stdout(opts.format === 'json' ? `${JSON.stringify(findings, null, 2)}\n` : `${findingsTable(findings, io.isTTY)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('events')
+    .description('Everything one principal did in a time window: the investigation question "what else did this user do?".')
+    .requiredOption('--principal <arn|user|role|access-key>', 'a principal ARN, IAM user name, role name or ARN, or access key id')
+    .requiredOption('--db <FILE>', 'SQLite file written by detect --db')
+    .option('--since <1h|1d|ISO>', 'start: a duration before --until (or now), or an ISO time', '1d')
+    .option('--until <ISO|duration>', 'end (default: now)')
+    .option('--limit <N>', 'at most this many events', '10000')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .action((opts) => {
+      const now = systemClock.now();
+      const until = opts.until ? parseTimeArg(opts.until, now, '--until') : now;
+      const since = parseTimeArg(opts.since, until, '--since');
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive whole number, got ${JSON.stringify(opts.limit)}`);
+      const store = new FindingStore(opts.db);
+      try {
+        const events = store.eventsOf(opts.principal, since, until, limit);
+        io.stdout(opts.format === 'json' ? `${JSON.stringify(events, null, 2)}\n` : `${eventsTable(events, io.isTTY)}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('detectors')
+    .description('List the detectors: finding type, severity, data source, aggregation key.')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .action((opts) => {
+      const metas = DETECTORS.map((d) => d.meta);
+      if (opts.format === 'json') io.stdout(`${JSON.stringify(metas, null, 2)}\n`);
+      else io.stdout(`${table(['TYPE', 'SEVERITY', 'DATA SOURCE', 'AGGREGATION'], metas.map((m) => [m.findingType, String(m.severity), m.dataSource, m.aggregation]), io.isTTY)}\n`);
+    });
+
+  const intel = program.command('intel').description('Threat intelligence and AWS address ranges.');
+  intel
+    .command('update-aws-ranges')
+    .description("Refresh AWS's published IP ranges (ip-ranges.json) from a file or URL.")
+    .option('--from <FILE|URL>', 'where to read ip-ranges.json', 'https://ip-ranges.amazonaws.com/ip-ranges.json')
+    .option('--out <FILE>', 'where to write it (detect uses it when newer than the bundled copy)')
+    .action(async (opts) => {
+      const out = opts.out ?? userAwsRangesPath(io.env);
+      const { ranges, previous } = await updateAwsRanges(opts.from, out);
+      io.stdout(`AWS IP ranges ${ranges.createDate} (${ranges.prefixCount} prefixes) written to ${out}${previous ? `; replaced ${previous}` : ''}\n`);
+    });
+  intel
+    .command('show')
+    .description('Show which AWS IP ranges detect uses, and their date.')
+    .option('--aws-ip-ranges <FILE>', 'a specific ip-ranges.json')
+    .action(async (opts) => {
+      const r = await resolveAwsRanges(opts.awsIpRanges, io.env);
+      io.stdout(`AWS IP ranges: ${r.createDate} (syncToken ${r.syncToken}, ${r.prefixCount} prefixes) from ${r.path}${r.path === BUNDLED_AWS_RANGES ? ' (bundled)' : ''}\n`);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    io.stderr(`trailhound: ${err instanceof TrailhoundError ? err.message : describeError(err)}\n`);
+    return EXIT.usage;
+  }
+  return exitCode;
+}
+
+async function effectiveConfig(opts: { config?: string; threatList: string[]; trustedList: string[]; db?: string; awsIpRanges?: string }): Promise<Config> {
+  const base = opts.config ? await loadConfig(opts.config) : defaultConfig();
+  return {
+    ...base,
+    threatLists: [...base.threatLists, ...opts.threatList],
+    trustedLists: [...base.trustedLists, ...opts.trustedList],
+    ...(opts.db ? { db: opts.db } : {}),
+    ...(opts.awsIpRanges ? { awsIpRanges: opts.awsIpRanges } : {}),
+  };
+}

@@ -1,0 +1,71 @@
+import pc from 'picocolors';
+import type { Finding } from '../core/finding.js';
+import { severityLabel } from '../core/finding.js';
+import type { StoredEvent } from '../findings/store.js';
+
+/**
+ * Makes an attacker-controlled string safe to print on a terminal: control characters (including ESC, so no
+ * ANSI sequences), bidirectional overrides and zero-width characters are shown as `\u{...}` escapes, and the
+ * result is cut to `max` characters.
+ */
+export function safeText(s: string, max = 120): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  const escaped = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+  return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped;
+}
+
+const SEVERITY_COLOUR = { Critical: pc.magenta, High: pc.red, Medium: pc.yellow, Low: pc.blue } as const;
+
+/** A fixed-width table; `widths` caps each column, content is escaped. */
+export function table(headers: string[], rows: string[][], colour: boolean, paint?: (row: number, col: number, text: string) => string): string {
+  const cells = rows.map((r) => r.map((c) => safeText(c, 80)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[], rowIndex: number) =>
+    r
+      .map((c, i) => {
+        const padded = c.padEnd(widths[i] ?? 0);
+        return colour && paint && rowIndex >= 0 ? paint(rowIndex, i, padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  const head = line(headers, -1);
+  return [colour ? pc.bold(head) : head, ...cells.map((r, i) => line(r, i))].join('\n');
+}
+
+function resourceOf(f: Finding): string {
+  const r = f.resource;
+  if (r.s3BucketDetails?.[0]) return `bucket ${r.s3BucketDetails[0].name}`;
+  if (r.instanceDetails?.instanceId && r.accessKeyDetails) return `${r.accessKeyDetails.userName} (${r.instanceDetails.instanceId}) ${r.accessKeyDetails.accessKeyId}`;
+  if (r.accessKeyDetails) return `${r.accessKeyDetails.userType} ${r.accessKeyDetails.userName} ${r.accessKeyDetails.accessKeyId}`.trim();
+  return r.resourceType;
+}
+
+function remoteOf(f: Finding): string {
+  const a = f.service.action.awsApiCallAction;
+  return a?.remoteIpDetails?.ipAddressV4 ?? a?.remoteIpDetails?.ipAddressV6 ?? a?.domainDetails?.domain ?? '';
+}
+
+export function findingsTable(findings: Finding[], colour: boolean): string {
+  if (findings.length === 0) return 'No findings.';
+  const rows = findings.map((f) => [
+    `${severityLabel(f.severity)} ${f.severity}`,
+    f.type,
+    resourceOf(f),
+    f.service.action.awsApiCallAction?.api ?? '',
+    remoteOf(f),
+    String(f.service.count),
+    f.service.eventFirstSeen.replace('.000Z', 'Z'),
+    f.service.eventLastSeen.replace('.000Z', 'Z'),
+  ]);
+  return table(['SEVERITY', 'TYPE', 'RESOURCE', 'LAST API', 'REMOTE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], rows, colour, (row, col, text) => {
+    if (col !== 0) return text;
+    const f = findings[row] as Finding;
+    return SEVERITY_COLOUR[severityLabel(f.severity)](text);
+  });
+}
+
+export function eventsTable(events: StoredEvent[], colour: boolean): string {
+  if (events.length === 0) return 'No events.';
+  const rows = events.map((e) => [e.time.replace('.000Z', 'Z'), e.service.replace('.amazonaws.com', ''), e.api, e.sourceAddress, e.errorCode ?? '', e.principalArn || e.userName, e.userAgent]);
+  return table(['TIME', 'SERVICE', 'API', 'SOURCE', 'ERROR', 'PRINCIPAL', 'USER AGENT'], rows, colour, (_row, col, text) => (col === 4 && text.trim() ? pc.red(text) : text));
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { detectRecords } from '../../test/helpers.js';
+import { DETECTORS } from './registry.js';
+
+/** Every detector's own positive and negative cases (declared in its module), through the whole pipeline. */
+describe.each(DETECTORS.map((d) => [d.meta.id, d] as const))('%s', (id, detector) => {
+  it('has an id equal to its file name, and both positive and negative cases', () => {
+    expect(detector.cases.some((c) => c.expect > 0)).toBe(true);
+    expect(detector.cases.some((c) => c.expect === 0)).toBe(true);
+    expect(id).toMatch(/^[a-z0-9-]+$/);
+  });
+
+  it.each(detector.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const findings = await detectRecords(c.records, {
+      ...(c.threatList ? { threatList: c.threatList } : {}),
+      ...(c.trustedList ? { trustedList: c.trustedList } : {}),
+      ...(c.settings ? { settings: c.settings } : {}),
+    });
+    const mine = findings.filter((f) => f.type === detector.meta.findingType);
+    expect(mine.map((f) => ({ type: f.type, count: f.service.count }))).toHaveLength(c.expect);
+    for (const f of mine) expect(f.severity).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,79 @@
+import type { ApiEvent } from '../core/event.js';
+import type { DetectContext, Detector, Hit } from './types.js';
+
+export interface EngineStats {
+  events: number;
+  hits: number;
+  /** Events from addresses on the trusted list: no detector sees them (GuardDuty's trusted-list semantics). */
+  trusted: number;
+  /** Per-detector counters (e.g. undecided or evicted state). */
+  detectors: Record<string, Record<string, number>>;
+}
+
+/**
+ * Runs every detector over events. Compiled once: detectors that declare `eventNames` are reached through
+ * a table keyed by event name, so an event only meets the detectors that can fire on it.
+ */
+export class DetectionEngine {
+  private byName = new Map<string, Detector<any>[]>();
+  private always: Detector<any>[] = [];
+  private states = new Map<Detector<any>, unknown>();
+  private counts = { events: 0, hits: 0, trusted: 0 };
+
+  constructor(
+    readonly detectors: readonly Detector<any>[],
+    readonly ctx: DetectContext,
+  ) {
+    for (const d of detectors) {
+      if (d.createState) this.states.set(d, d.createState(ctx));
+      if (!d.meta.eventNames) {
+        this.always.push(d);
+        continue;
+      }
+      for (const name of d.meta.eventNames) {
+        const list = this.byName.get(name) ?? [];
+        list.push(d);
+        this.byName.set(name, list);
+      }
+    }
+  }
+
+  /** Evaluates one event; the returned hits are ready for aggregation. */
+  process(event: ApiEvent, out: Hit[] = []): Hit[] {
+    this.counts.events++;
+    if (event.ip && this.ctx.intel.isTrusted(event.ip)) {
+      this.counts.trusted++;
+      return out;
+    }
+    for (const d of this.always) this.run(d, event, out);
+    const named = this.byName.get(event.name);
+    if (named) for (const d of named) this.run(d, event, out);
+    return out;
+  }
+
+  private run(d: Detector<any>, event: ApiEvent, out: Hit[]): void {
+    const r = d.evaluate(event, this.ctx, this.states.get(d));
+    if (!r) return;
+    if (Array.isArray(r)) {
+      for (const h of r) out.push(h);
+      this.counts.hits += r.length;
+    } else {
+      out.push(r);
+      this.counts.hits++;
+    }
+  }
+
+  /** Hits that stateful detectors could only decide after the last event. */
+  flush(): Hit[] {
+    const out: Hit[] = [];
+    for (const d of this.detectors) if (d.flush) out.push(...d.flush(this.ctx, this.states.get(d)));
+    this.counts.hits += out.length;
+    return out;
+  }
+
+  stats(): EngineStats {
+    const detectors: Record<string, Record<string, number>> = {};
+    for (const d of this.detectors) if (d.stats) detectors[d.meta.id] = d.stats(this.states.get(d));
+    return { ...this.counts, detectors };
+  }
+}

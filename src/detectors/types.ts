@@ -1,0 +1,87 @@
+import type { ApiEvent } from '../core/event.js';
+import type { FindingAction, FindingResource, ResourceRole } from '../core/finding.js';
+import type { Intel } from '../intel/intel.js';
+import type { ApiClassifier } from './api-classification.js';
+
+/** What a detector declares about itself. `id` equals the module's file name. */
+export interface DetectorMeta {
+  id: string;
+  /** The GuardDuty finding type this module emits. */
+  findingType: string;
+  /** Default severity (GuardDuty's value: Low 2, Medium 5, High 8). */
+  severity: number;
+  dataSource: 'CloudTrail management events' | 'CloudTrail S3 data events' | 'CloudTrail management and S3 data events';
+  /** One sentence: what the finding means. */
+  summary: string;
+  /** The aggregation key, in words: which events count into one finding. */
+  aggregation: string;
+  /** Event names the detector looks at; omitted = every event. Compiled into a dispatch table at load. */
+  eventNames?: readonly string[];
+}
+
+/** One detection: everything needed to build (or update) a GuardDuty finding. */
+export interface Hit {
+  type: string;
+  severity: number;
+  account: string;
+  region: string;
+  partition: string;
+  /** Aggregation key parts after type, account and region (e.g. access key id, remote address). */
+  key: string[];
+  /** Event time (ms) and id of the event the details come from; the latest event wins on aggregation. */
+  time: number;
+  eventId: string;
+  resource: FindingResource;
+  action: FindingAction;
+  resourceRole: ResourceRole;
+  threatListNames?: string[];
+  title: string;
+  description: string;
+  additionalInfo?: Record<string, unknown>;
+  /** For hits that stand for several events (stateful detectors): how many, and the earliest time. */
+  count?: number;
+  firstSeen?: number;
+}
+
+/** Settings detectors read; validated as part of the configuration. */
+export interface DetectorSettings {
+  /** Known accounts: their egress addresses (NAT gateways, instance EIPs) and whether they are affiliated. */
+  accounts: Array<{ id: string; egressAddresses: string[]; affiliated: boolean }>;
+  /** Per-instance known addresses (an inventory), by instance id. */
+  instances: Record<string, { addresses: string[] }>;
+  /** Caps on per-credential state, so memory stays bounded on any input. */
+  maxTrackedInstances: number;
+  maxAddressesPerInstance: number;
+}
+
+export interface DetectContext {
+  intel: Intel;
+  classifier: ApiClassifier;
+  settings: DetectorSettings;
+}
+
+export interface Detector<S = unknown> {
+  meta: DetectorMeta;
+  /** Per-event logic. Pure and cheap: lookups only, no I/O. */
+  evaluate(event: ApiEvent, ctx: DetectContext, state: S): Hit | Hit[] | undefined;
+  /** Stateful detectors: a fresh state for a run. */
+  createState?(ctx: DetectContext): S;
+  /** Stateful detectors: the hits that could only be decided once every event of the run was seen. */
+  flush?(ctx: DetectContext, state: S): Hit[];
+  /** Counters worth reporting (e.g. evictions, undecidable events). */
+  stats?(state: S): Record<string, number>;
+  /** The detector's own positive and negative cases, run by `cases.test.ts`. */
+  cases: DetectorCase[];
+}
+
+/** A positive or negative case that lives beside a detector and is run by its test. */
+export interface DetectorCase {
+  name: string;
+  /** CloudTrail records (partial records are completed with defaults by the test helper). */
+  records: Array<Record<string, unknown>>;
+  /** Expected number of findings of the detector's type (0 for a negative case). */
+  expect: number;
+  threatList?: string[];
+  trustedList?: string[];
+  settings?: Partial<DetectorSettings>;
+}

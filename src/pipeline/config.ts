@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
+import { parseCidr } from '../core/ip.js';
+
+/**
+ * The configuration file (YAML or JSON), validated as a whole before anything starts: unknown keys are
+ * errors, and every problem is reported with its path. Relative paths are relative to the file.
+ */
+const address = z.string().refine((s) => !('error' in parseCidr(s)) && !s.includes('/'), { message: 'not an IPv4 or IPv6 address' });
+
+const AccountSchema = z.strictObject({
+  id: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
+  egressAddresses: z.array(address).default([]),
+  affiliated: z.boolean().default(true),
+});
+
+const DetectorsSchema = z.strictObject({
+  apiClassification: z.record(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'expected <service>:<ApiName>, e.g. ssm:GetParameters'), z.enum(['recon', 'unauthorized'])).default({}),
+  accounts: z.array(AccountSchema).default([]),
+  instances: z.record(z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id'), z.strictObject({ addresses: z.array(address) })).default({}),
+  maxTrackedInstances: z.number().int().min(1).max(10_000_000).default(100_000),
+  maxAddressesPerInstance: z.number().int().min(1).max(10_000).default(64),
+});
+
+const ListSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1).max(300), path: z.string().min(1) })]);
+
+export const ConfigSchema = z.strictObject({
+  threatLists: z.array(ListSchema).default([]),
+  trustedLists: z.array(z.string().min(1)).default([]),
+  db: z.string().min(1).optional(),
+  awsIpRanges: z.string().min(1).optional(),
+  detectors: DetectorsSchema.default(DetectorsSchema.parse({})),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}
+
+/** Validates a parsed document; throws `ConfigError` listing every issue. */
+export function validateConfig(doc: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(doc ?? {});
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  throw new ConfigError(source, issues);
+}
+
+/** Reads, parses and validates a config file; list and database paths become absolute. */
+export async function loadConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [{ path: '', message: `cannot read: ${(err as Error).message}` }], { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new ConfigError(path, [{ path: '', message: `not valid YAML/JSON: ${(err as Error).message}` }], { cause: err });
+  }
+  const config = validateConfig(doc, path);
+  const base = dirname(path);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  return {
+    ...config,
+    threatLists: config.threatLists.map((l) => (typeof l === 'string' ? listSpecAbs(l, abs) : { ...l, path: abs(l.path) })),
+    trustedLists: config.trustedLists.map((l) => listSpecAbs(l, abs) as string),
+    ...(config.db ? { db: abs(config.db) } : {}),
+    ...(config.awsIpRanges ? { awsIpRanges: abs(config.awsIpRanges) } : {}),
+  };
+}
+
+function listSpecAbs(spec: string, abs: (p: string) => string): string {
+  const eq = spec.indexOf('=');
+  if (eq > 0 && !spec.slice(0, eq).includes('/')) return `${spec.slice(0, eq)}=${abs(spec.slice(eq + 1))}`;
+  return abs(spec);
+}
+
+/** `{name, path}` or `NAME=FILE` / `FILE` as a list spec string. */
+export function listSpec(l: Config['threatLists'][number]): string {
+  return typeof l === 'string' ? l : `${l.name}=${l.path}`;
+}

@@ -1,0 +1,33 @@
+import { UsageError } from '../core/errors.js';
+import { ApiClassifier } from '../detectors/api-classification.js';
+import type { DetectContext } from '../detectors/types.js';
+import { resolveAwsRanges } from '../intel/aws-ranges.js';
+import { Intel } from '../intel/intel.js';
+import { loadIpList } from '../intel/threat-list.js';
+import { type Config, listSpec } from './config.js';
+
+/** Loads and compiles everything detection needs (lists, AWS ranges, classification table), once. */
+export async function buildContext(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<DetectContext> {
+  const [awsRanges, threats, trusted] = await Promise.all([
+    resolveAwsRanges(config.awsIpRanges, env),
+    Promise.all(config.threatLists.map((l) => loadIpList(listSpec(l)))),
+    Promise.all(config.trustedLists.map((l) => loadIpList(l))),
+  ]);
+  const names = new Map<string, string>();
+  for (const t of threats) {
+    const other = names.get(t.name);
+    if (other) throw new UsageError(`two threat lists are named ${JSON.stringify(t.name)} (${other} and ${t.path}); name them with NAME=FILE`);
+    names.set(t.name, t.path);
+  }
+  const d = config.detectors;
+  return {
+    intel: new Intel(awsRanges, threats, trusted),
+    classifier: new ApiClassifier(d.apiClassification),
+    settings: {
+      accounts: d.accounts,
+      instances: d.instances,
+      maxTrackedInstances: d.maxTrackedInstances,
+      maxAddressesPerInstance: d.maxAddressesPerInstance,
+    },
+  };
+}

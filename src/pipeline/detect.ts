@@ -1,0 +1,149 @@
+import type { ApiEvent } from '../core/event.js';
+import { describeError, InputError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Finding } from '../core/finding.js';
+import { DETECTORS } from '../detectors/registry.js';
+import { DetectionEngine, type EngineStats } from '../detectors/engine.js';
+import type { DetectContext, Detector, Hit } from '../detectors/types.js';
+import { Aggregator } from '../findings/aggregator.js';
+import { FindingStore } from '../findings/store.js';
+import { parseCloudTrailDocument } from '../parsers/cloudtrail.js';
+import { discoverInputs, type InputRef } from '../sources/discover.js';
+import { type ReadDocument, readDocument } from '../sources/read.js';
+
+export interface DetectProgress {
+  filesDone: number;
+  filesTotal: number;
+  events: number;
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface DetectOptions {
+  paths: string[];
+  ctx: DetectContext;
+  clock: Clock;
+  /** A store to keep findings and history in; without one, an in-memory store is used for the run. */
+  store?: FindingStore;
+  detectors?: readonly Detector<any>[];
+  /** Called at most every `progressIntervalMs` and once at the end. */
+  onProgress?: (p: DetectProgress) => void;
+  progressIntervalMs?: number;
+  /** Files read ahead while the current one is parsed (gunzip runs on libuv's threads). */
+  readAhead?: number;
+}
+
+export interface DetectStats {
+  files: number;
+  bytesRead: number;
+  bytes: number;
+  events: number;
+  duplicates: number;
+  rejectedFiles: number;
+  rejectedRecords: number;
+  /** Records whose `sourceIPAddress` is neither an address, a service name nor `AWS Internal`. */
+  unparseableSources: number;
+  engine: EngineStats;
+  elapsedMs: number;
+}
+
+export interface DetectResult {
+  /** The findings this run created or updated, as stored (with totals across runs when a database is used). */
+  findings: Finding[];
+  /** Every file or record that could not be used, with the reason. */
+  rejected: InputError[];
+  stats: DetectStats;
+}
+
+/**
+ * The batch job: read every input, parse, drop duplicate deliveries (by `eventID`), run the detectors,
+ * aggregate, and write the findings. Everything happens in one database transaction: a crash leaves the
+ * store as it was, and re-running the same files changes no count (their events are already recorded).
+ */
+export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
+  const wallStart = Date.now();
+  const { inputs, errors: discoveryErrors } = await discoverInputs(opts.paths);
+  const rejected: InputError[] = [...discoveryErrors];
+  const store = opts.store ?? new FindingStore(':memory:');
+  const persistent = opts.store !== undefined;
+  const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx);
+  const aggregator = new Aggregator();
+  const seen = new Set<string>();
+  const stats = { files: 0, bytesRead: 0, bytes: 0, events: 0, duplicates: 0, rejectedFiles: discoveryErrors.length, rejectedRecords: 0, unparseableSources: 0 };
+  const hits: Hit[] = [];
+  let lastProgress = 0;
+  const interval = opts.progressIntervalMs ?? 1000;
+  const report = (force: boolean) => {
+    if (!opts.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastProgress < interval) return;
+    lastProgress = now;
+    opts.onProgress({ filesDone: stats.files, filesTotal: inputs.length, events: stats.events, bytes: stats.bytes, elapsedMs: now - wallStart });
+  };
+
+  const handleEvent = (e: ApiEvent) => {
+    const fresh = persistent ? store.recordEvent(e) : !seen.has(e.id) && (seen.add(e.id), true);
+    if (!fresh) {
+      stats.duplicates++;
+      return;
+    }
+    stats.events++;
+    if (e.sourceKind === 'invalid') stats.unparseableSources++;
+    hits.length = 0;
+    engine.process(e, hits);
+    for (const h of hits) aggregator.add(h);
+  };
+
+  store.begin();
+  try {
+    await readAll(inputs, opts.readAhead ?? 4, (doc, err) => {
+      if (err) {
+        rejected.push(err);
+        stats.rejectedFiles++;
+        return;
+      }
+      if (!doc) return;
+      stats.files++;
+      stats.bytesRead += doc.bytesRead;
+      stats.bytes += doc.bytes;
+      const parsed = parseCloudTrailDocument(doc.text, doc.path);
+      for (const err of parsed.errors) {
+        rejected.push(err);
+        if (err.location === doc.path) stats.rejectedFiles++;
+        else stats.rejectedRecords++;
+      }
+      for (const e of parsed.events) handleEvent(e);
+      report(false);
+    });
+    for (const h of engine.flush()) aggregator.add(h);
+    const written = store.upsert(aggregator.drain(), opts.clock.now(), (name) => opts.ctx.intel.listSha256(name));
+    store.commit();
+    const findings = store.findings({ ids: written });
+    report(true);
+    return { findings, rejected, stats: { ...stats, engine: engine.stats(), elapsedMs: Date.now() - wallStart } };
+  } catch (err) {
+    store.rollback();
+    throw err;
+  } finally {
+    if (!persistent) store.close();
+  }
+}
+
+/** Reads inputs in order with `ahead` reads in flight; calls `each` in input order. */
+async function readAll(inputs: InputRef[], ahead: number, each: (doc: ReadDocument | undefined, err?: InputError) => void): Promise<void> {
+  const pending: Array<Promise<ReadDocument | InputError>> = [];
+  let next = 0;
+  const start = () => {
+    const input = inputs[next++] as InputRef;
+    pending.push(
+      readDocument(input).catch((err: unknown) => (err instanceof InputError ? err : new InputError(input.path, describeError(err), { cause: err }))),
+    );
+  };
+  while (next < inputs.length && pending.length < Math.max(1, ahead)) start();
+  while (pending.length > 0) {
+    const r = await (pending.shift() as Promise<ReadDocument | InputError>);
+    if (next < inputs.length) start();
+    if (r instanceof InputError) each(undefined, r);
+    else each(r);
+  }
+}

@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixedClock } from '../src/core/clock.js';
+import type { Finding } from '../src/core/finding.js';
+import { parseCidr } from '../src/core/ip.js';
+import { ApiClassifier } from '../src/detectors/api-classification.js';
+import type { DetectContext, DetectorSettings } from '../src/detectors/types.js';
+import { type AwsRanges, BUNDLED_AWS_RANGES, loadAwsRanges } from '../src/intel/aws-ranges.js';
+import { Intel } from '../src/intel/intel.js';
+import type { IpList } from '../src/intel/threat-list.js';
+import type { FindingStore } from '../src/findings/store.js';
+import { type DetectResult, runDetect } from '../src/pipeline/detect.js';
+
+export const SHARED = join(import.meta.dirname, '..', '..', 'shared');
+export const PUBLIC_LOGS = join(SHARED, 'data', 'public-logs');
+export const CLOCK = fixedClock('2026-01-01T00:00:00.000Z');
+
+let ranges: Promise<AwsRanges> | undefined;
+/** The bundled AWS ranges, loaded once per test file. */
+export function awsRanges(): Promise<AwsRanges> {
+  ranges ??= loadAwsRanges(BUNDLED_AWS_RANGES);
+  return ranges;
+}
+
+export function list(name: string, entries: string[]): IpList {
+  return {
+    name,
+    path: `${name}.txt`,
+    sha256: '0'.repeat(64),
+    entries: entries.map((e) => {
+      const c = parseCidr(e);
+      if ('error' in c) throw new Error(c.error);
+      return c;
+    }),
+  };
+}
+
+export interface ContextOptions {
+  threatList?: string[];
+  /** Several named lists. */
+  threatLists?: Record<string, string[]>;
+  trustedList?: string[];
+  settings?: Partial<DetectorSettings>;
+}
+
+export async function testContext(o: ContextOptions = {}): Promise<DetectContext> {
+  const threats = [...(o.threatList ? [list('test-threats', o.threatList)] : []), ...Object.entries(o.threatLists ?? {}).map(([n, e]) => list(n, e))];
+  return {
+    intel: new Intel(await awsRanges(), threats, o.trustedList ? [list('trusted', o.trustedList)] : []),
+    classifier: new ApiClassifier(),
+    settings: { accounts: [], instances: {}, maxTrackedInstances: 100_000, maxAddressesPerInstance: 64, ...o.settings },
+  };
+}
+
+/** Writes `content` to a fresh temporary file and returns its path. */
+export function tempFile(name: string, content: string | Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'trailhound-test-'));
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'trailhound-test-'));
+}
+
+/** Runs the whole detect pipeline in-process over files or directories. */
+export async function detectPaths(paths: string[], o: ContextOptions & { store?: FindingStore } = {}): Promise<DetectResult> {
+  return runDetect({ paths, ctx: await testContext(o), clock: CLOCK, ...(o.store ? { store: o.store } : {}) });
+}
+
+/** Runs the pipeline over CloudTrail records given in memory (written to a temporary `{"Records":[...]}` file). */
+export async function detectRecords(records: unknown[], o: ContextOptions = {}): Promise<Finding[]> {
+  const path = tempFile('records.json', JSON.stringify({ Records: records }));
+  const result = await detectPaths([path], o);
+  if (result.rejected.length > 0) throw new Error(`records rejected: ${result.rejected.map((r) => r.message).join('; ')}`);
+  return result.findings;
+}
