@@ -6,10 +6,10 @@ import type { Finding } from '../src/core/finding.js';
 import { parseCidr } from '../src/core/ip.js';
 import { ApiClassifier } from '../src/detectors/api-classification.js';
 import type { DetectContext, DetectorSettings } from '../src/detectors/types.js';
+import type { FindingStore } from '../src/findings/store.js';
 import { type AwsRanges, BUNDLED_AWS_RANGES, loadAwsRanges } from '../src/intel/aws-ranges.js';
 import { Intel } from '../src/intel/intel.js';
 import type { IpList } from '../src/intel/threat-list.js';
-import type { FindingStore } from '../src/findings/store.js';
 import { type DetectResult, runDetect } from '../src/pipeline/detect.js';
 
 export const SHARED = join(import.meta.dirname, '..', '..', 'shared');
@@ -49,7 +49,7 @@ export async function testContext(o: ContextOptions = {}): Promise<DetectContext
   return {
     intel: new Intel(await awsRanges(), threats, o.trustedList ? [list('trusted', o.trustedList)] : []),
     classifier: new ApiClassifier(),
-    settings: { accounts: [], instances: {}, maxTrackedInstances: 100_000, maxAddressesPerInstance: 64, ...o.settings },
+    settings: { accounts: [], instances: {}, globalServiceRegion: 'us-east-1', maxTrackedInstances: 100_000, maxAddressesPerInstance: 64, ...o.settings },
   };
 }
 

@@ -107,7 +107,8 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       let minSeverity: number | undefined;
       if (opts.minSeverity !== undefined) {
         minSeverity = parseMinSeverity(opts.minSeverity);
-        if (minSeverity === undefined) throw new UsageError(`--min-severity: expected low, medium, high, critical or a number, got ${JSON.stringify(opts.minSeverity)}`);
+        if (minSeverity === undefined)
+          throw new UsageError(`--min-severity: expected low, medium, high, critical or a number, got ${JSON.stringify(opts.minSeverity)}`);
       }
       const store = new FindingStore(opts.db);
       try {
@@ -149,7 +150,14 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .action((opts) => {
       const metas = DETECTORS.map((d) => d.meta);
       if (opts.format === 'json') io.stdout(`${JSON.stringify(metas, null, 2)}\n`);
-      else io.stdout(`${table(['TYPE', 'SEVERITY', 'DATA SOURCE', 'AGGREGATION'], metas.map((m) => [m.findingType, String(m.severity), m.dataSource, m.aggregation]), io.isTTY)}\n`);
+      else
+        io.stdout(
+          `${table(
+            ['TYPE', 'SEVERITY', 'DATA SOURCE', 'AGGREGATION'],
+            metas.map((m) => [m.findingType, String(m.severity), m.dataSource, m.aggregation]),
+            io.isTTY,
+          )}\n`,
+        );
     });
 
   const intel = program.command('intel').description('Threat intelligence and AWS address ranges.');
@@ -169,7 +177,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .option('--aws-ip-ranges <FILE>', 'a specific ip-ranges.json')
     .action(async (opts) => {
       const r = await resolveAwsRanges(opts.awsIpRanges, io.env);
-      io.stdout(`AWS IP ranges: ${r.createDate} (syncToken ${r.syncToken}, ${r.prefixCount} prefixes) from ${r.path}${r.path === BUNDLED_AWS_RANGES ? ' (bundled)' : ''}\n`);
+      io.stdout(
+        `AWS IP ranges: ${r.createDate} (syncToken ${r.syncToken}, ${r.prefixCount} prefixes) from ${r.path}${r.path === BUNDLED_AWS_RANGES ? ' (bundled)' : ''}\n`,
+      );
     });
 
   try {

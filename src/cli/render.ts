@@ -35,7 +35,8 @@ export function table(headers: string[], rows: string[][], colour: boolean, pain
 function resourceOf(f: Finding): string {
   const r = f.resource;
   if (r.s3BucketDetails?.[0]) return `bucket ${r.s3BucketDetails[0].name}`;
-  if (r.instanceDetails?.instanceId && r.accessKeyDetails) return `${r.accessKeyDetails.userName} (${r.instanceDetails.instanceId}) ${r.accessKeyDetails.accessKeyId}`;
+  if (r.instanceDetails?.instanceId && r.accessKeyDetails)
+    return `${r.accessKeyDetails.userName} (${r.instanceDetails.instanceId}) ${r.accessKeyDetails.accessKeyId}`;
   if (r.accessKeyDetails) return `${r.accessKeyDetails.userType} ${r.accessKeyDetails.userName} ${r.accessKeyDetails.accessKeyId}`.trim();
   return r.resourceType;
 }
@@ -66,6 +67,16 @@ export function findingsTable(findings: Finding[], colour: boolean): string {
 
 export function eventsTable(events: StoredEvent[], colour: boolean): string {
   if (events.length === 0) return 'No events.';
-  const rows = events.map((e) => [e.time.replace('.000Z', 'Z'), e.service.replace('.amazonaws.com', ''), e.api, e.sourceAddress, e.errorCode ?? '', e.principalArn || e.userName, e.userAgent]);
-  return table(['TIME', 'SERVICE', 'API', 'SOURCE', 'ERROR', 'PRINCIPAL', 'USER AGENT'], rows, colour, (_row, col, text) => (col === 4 && text.trim() ? pc.red(text) : text));
+  const rows = events.map((e) => [
+    e.time.replace('.000Z', 'Z'),
+    e.service.replace('.amazonaws.com', ''),
+    e.api,
+    e.sourceAddress,
+    e.errorCode ?? '',
+    e.principalArn || e.userName,
+    e.userAgent,
+  ]);
+  return table(['TIME', 'SERVICE', 'API', 'SOURCE', 'ERROR', 'PRINCIPAL', 'USER AGENT'], rows, colour, (_row, col, text) =>
+    col === 4 && text.trim() ? pc.red(text) : text,
+  );
 }

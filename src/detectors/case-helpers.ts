@@ -17,7 +17,12 @@ export function iamUser(name = 'alice', accessKeyId = 'AKIAEXAMPLEALICE0001'): R
   };
 }
 
-export function instanceRole(role = 'AppRole', instanceId = 'i-0a1b2c3d4e5f67890', accessKeyId = 'ASIAEXAMPLEINSTANCE1', ec2RoleDelivery: string | undefined = '2.0'): Record<string, unknown> {
+export function instanceRole(
+  role = 'AppRole',
+  instanceId = 'i-0a1b2c3d4e5f67890',
+  accessKeyId = 'ASIAEXAMPLEINSTANCE1',
+  ec2RoleDelivery: string | undefined = '2.0',
+): Record<string, unknown> {
   return {
     type: 'AssumedRole',
     principalId: `AROAEXAMPLEROLE00001:${instanceId}`,
@@ -25,7 +30,13 @@ export function instanceRole(role = 'AppRole', instanceId = 'i-0a1b2c3d4e5f67890
     accountId: CASE_ACCOUNT,
     accessKeyId,
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEROLE00001', arn: `arn:aws:iam::${CASE_ACCOUNT}:role/${role}`, accountId: CASE_ACCOUNT, userName: role },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLEROLE00001',
+        arn: `arn:aws:iam::${CASE_ACCOUNT}:role/${role}`,
+        accountId: CASE_ACCOUNT,
+        userName: role,
+      },
       attributes: { creationDate: '2024-05-01T09:00:00Z', mfaAuthenticated: 'false' },
       ...(ec2RoleDelivery ? { ec2RoleDelivery } : {}),
     },

@@ -8,18 +8,50 @@ export const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/i;
 
 /** S3 object-level (data plane) APIs, used when a record predates `eventCategory`. */
 export const S3_DATA_APIS: ReadonlySet<string> = new Set([
-  'AbortMultipartUpload', 'CompleteMultipartUpload', 'CopyObject', 'CreateMultipartUpload', 'DeleteObject',
-  'DeleteObjects', 'DeleteObjectTagging', 'GetObject', 'GetObjectAcl', 'GetObjectAttributes', 'GetObjectLegalHold',
-  'GetObjectRetention', 'GetObjectTagging', 'GetObjectTorrent', 'HeadObject', 'ListMultipartUploads',
-  'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListParts', 'PutObject', 'PutObjectAcl',
-  'PutObjectLegalHold', 'PutObjectRetention', 'PutObjectTagging', 'RestoreObject', 'SelectObjectContent',
-  'UploadPart', 'UploadPartCopy',
+  'AbortMultipartUpload',
+  'CompleteMultipartUpload',
+  'CopyObject',
+  'CreateMultipartUpload',
+  'DeleteObject',
+  'DeleteObjects',
+  'DeleteObjectTagging',
+  'GetObject',
+  'GetObjectAcl',
+  'GetObjectAttributes',
+  'GetObjectLegalHold',
+  'GetObjectRetention',
+  'GetObjectTagging',
+  'GetObjectTorrent',
+  'HeadObject',
+  'ListMultipartUploads',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'ListParts',
+  'PutObject',
+  'PutObjectAcl',
+  'PutObjectLegalHold',
+  'PutObjectRetention',
+  'PutObjectTagging',
+  'RestoreObject',
+  'SelectObjectContent',
+  'UploadPart',
+  'UploadPartCopy',
 ]);
 
 /** S3 data APIs that only discover (list, or read metadata); the others read, write or delete data. */
 export const S3_DISCOVERY_APIS: ReadonlySet<string> = new Set([
-  'GetObjectAcl', 'GetObjectAttributes', 'GetObjectLegalHold', 'GetObjectRetention', 'GetObjectTagging',
-  'HeadObject', 'ListMultipartUploads', 'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListParts',
+  'GetObjectAcl',
+  'GetObjectAttributes',
+  'GetObjectLegalHold',
+  'GetObjectRetention',
+  'GetObjectTagging',
+  'HeadObject',
+  'ListMultipartUploads',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'ListParts',
 ]);
 
 export function isS3DataEvent(e: ApiEvent): boolean {

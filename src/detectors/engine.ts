@@ -1,6 +1,21 @@
 import type { ApiEvent } from '../core/event.js';
 import type { DetectContext, Detector, Hit } from './types.js';
 
+/** Services whose events CloudTrail logs in us-east-1 whatever region the caller used. */
+const GLOBAL_SERVICES = new Set([
+  'iam.amazonaws.com',
+  'sts.amazonaws.com',
+  'cloudfront.amazonaws.com',
+  'route53.amazonaws.com',
+  'organizations.amazonaws.com',
+  'signin.amazonaws.com',
+  'waf.amazonaws.com',
+]);
+
+export function isGlobalServiceEvent(e: ApiEvent): boolean {
+  return e.region === 'us-east-1' && GLOBAL_SERVICES.has(e.source);
+}
+
 export interface EngineStats {
   events: number;
   hits: number;
@@ -54,11 +69,9 @@ export class DetectionEngine {
   private run(d: Detector<any>, event: ApiEvent, out: Hit[]): void {
     const r = d.evaluate(event, this.ctx, this.states.get(d));
     if (!r) return;
-    if (Array.isArray(r)) {
-      for (const h of r) out.push(h);
-      this.counts.hits += r.length;
-    } else {
-      out.push(r);
+    for (const h of Array.isArray(r) ? r : [r]) {
+      if (isGlobalServiceEvent(event)) h.region = this.ctx.settings.globalServiceRegion;
+      out.push(h);
       this.counts.hits++;
     }
   }

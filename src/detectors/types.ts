@@ -49,6 +49,11 @@ export interface DetectorSettings {
   accounts: Array<{ id: string; egressAddresses: string[]; affiliated: boolean }>;
   /** Per-instance known addresses (an inventory), by instance id. */
   instances: Record<string, { addresses: string[] }>;
+  /**
+   * The region whose findings receive events of global services (IAM, STS's global endpoint, CloudFront,
+   * Route 53, Organizations, console sign-in), which CloudTrail logs in us-east-1. Default: us-east-1, as logged.
+   */
+  globalServiceRegion: string;
   /** Caps on per-credential state, so memory stays bounded on any input. */
   maxTrackedInstances: number;
   maxAddressesPerInstance: number;

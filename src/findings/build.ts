@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Finding } from '../core/finding.js';
 import { isoMillis } from '../core/clock.js';
+import type { Finding } from '../core/finding.js';
 import type { Hit } from '../detectors/types.js';
 
 /**
@@ -17,7 +17,10 @@ export interface Aggregate {
 
 /** 32 lower-case hex characters, like GuardDuty's ids, derived from the aggregation key: stable across runs. */
 export function findingId(hit: Pick<Hit, 'type' | 'account' | 'region' | 'key'>): string {
-  return createHash('sha256').update(JSON.stringify([hit.type, hit.account, hit.region, ...hit.key])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([hit.type, hit.account, hit.region, ...hit.key]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** A detector id per account and region, as GuardDuty has one detector per account and region. */
@@ -46,7 +49,9 @@ export function mergeAggregate(a: Aggregate, b: Aggregate): Aggregate {
 }
 
 /** The finding body without the aggregate fields (count, first/last seen, archived, created/updated). */
-export type FindingBody = Omit<Finding, 'createdAt' | 'updatedAt' | 'service'> & { service: Omit<Finding['service'], 'count' | 'eventFirstSeen' | 'eventLastSeen' | 'archived'> };
+export type FindingBody = Omit<Finding, 'createdAt' | 'updatedAt' | 'service'> & {
+  service: Omit<Finding['service'], 'count' | 'eventFirstSeen' | 'eventLastSeen' | 'archived'>;
+};
 
 export function findingBody(id: string, hit: Hit, threatFileSha256?: (list: string) => string | undefined): FindingBody {
   const detector = detectorId(hit.account, hit.region);
@@ -86,7 +91,10 @@ export function findingBody(id: string, hit: Hit, threatFileSha256?: (list: stri
 }
 
 /** Puts the aggregate fields back into a stored body. */
-export function composeFinding(body: FindingBody, agg: { count: number; firstSeen: number; lastSeen: number; createdAt: number; updatedAt: number; archived: boolean }): Finding {
+export function composeFinding(
+  body: FindingBody,
+  agg: { count: number; firstSeen: number; lastSeen: number; createdAt: number; updatedAt: number; archived: boolean },
+): Finding {
   return {
     ...body,
     service: {

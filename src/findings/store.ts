@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { ApiEvent } from '../core/event.js';
 import { StoreError } from '../core/errors.js';
+import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
 import { formatIp } from '../core/ip.js';
 import { type Aggregate, composeFinding, type FindingBody, findingBody, latestKey } from './build.js';
@@ -95,7 +95,8 @@ export class FindingStore {
       this.db.exec(SCHEMA);
       const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
       if (!row) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-      else if (Number(row.value) !== SCHEMA_VERSION) throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
+      else if (Number(row.value) !== SCHEMA_VERSION)
+        throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError(`${path}: cannot open the database: ${(err as Error).message}`, { cause: err });

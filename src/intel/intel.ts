@@ -49,7 +49,6 @@ export class Intel {
     return this.awsRanges.index.has(ip);
   }
 
-
   /** The SHA-256 of the named threat list's file. */
   listSha256(name: string): string | undefined {
     return this.threatLists.find((l) => l.name === name)?.sha256;

@@ -1,9 +1,9 @@
-import type { ApiEvent } from '../core/event.js';
-import { describeError, InputError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
+import { describeError, InputError } from '../core/errors.js';
+import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
-import { DETECTORS } from '../detectors/registry.js';
 import { DetectionEngine, type EngineStats } from '../detectors/engine.js';
+import { DETECTORS } from '../detectors/registry.js';
 import type { DetectContext, Detector, Hit } from '../detectors/types.js';
 import { Aggregator } from '../findings/aggregator.js';
 import { FindingStore } from '../findings/store.js';
@@ -69,7 +69,16 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
   const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx);
   const aggregator = new Aggregator();
   const seen = new Set<string>();
-  const stats = { files: 0, bytesRead: 0, bytes: 0, events: 0, duplicates: 0, rejectedFiles: discoveryErrors.length, rejectedRecords: 0, unparseableSources: 0 };
+  const stats = {
+    files: 0,
+    bytesRead: 0,
+    bytes: 0,
+    events: 0,
+    duplicates: 0,
+    rejectedFiles: discoveryErrors.length,
+    rejectedRecords: 0,
+    unparseableSources: 0,
+  };
   const hits: Hit[] = [];
   let lastProgress = 0;
   const interval = opts.progressIntervalMs ?? 1000;
@@ -82,7 +91,12 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
   };
 
   const handleEvent = (e: ApiEvent) => {
-    const fresh = persistent ? store.recordEvent(e) : !seen.has(e.id) && (seen.add(e.id), true);
+    let fresh: boolean;
+    if (persistent) fresh = store.recordEvent(e);
+    else {
+      fresh = !seen.has(e.id);
+      if (fresh) seen.add(e.id);
+    }
     if (!fresh) {
       stats.duplicates++;
       return;

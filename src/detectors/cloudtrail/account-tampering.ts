@@ -41,7 +41,15 @@ export function bucketHit(
   };
 }
 
-export function principalHit(e: ApiEvent, type: string, severity: number, title: string, description: string, affected: Record<string, string> = {}, key: string[] = [credentialKey(e)]): Hit {
+export function principalHit(
+  e: ApiEvent,
+  type: string,
+  severity: number,
+  title: string,
+  description: string,
+  affected: Record<string, string> = {},
+  key: string[] = [credentialKey(e)],
+): Hit {
   return {
     type,
     severity,

@@ -13,7 +13,8 @@ export type PublicGrant = { scope: 'anonymous' | 'authenticated'; via: 'bucketPo
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTH_USERS = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';
 /** Condition keys that limit who can use a statement; a statement with any of them is not public. */
-const LIMITING_KEYS = /^aws:(SourceIp|SourceVpc|SourceVpce|PrincipalOrgID|PrincipalOrgPaths|PrincipalAccount|PrincipalArn|SourceAccount|SourceArn|SourceOwner|userid|username|PrincipalServiceName|VpcSourceIp)$/i;
+const LIMITING_KEYS =
+  /^aws:(SourceIp|SourceVpc|SourceVpce|PrincipalOrgID|PrincipalOrgPaths|PrincipalAccount|PrincipalArn|SourceAccount|SourceArn|SourceOwner|userid|username|PrincipalServiceName|VpcSourceIp)$/i;
 
 export function publicGrant(e: ApiEvent): PublicGrant | undefined {
   if (e.source !== 's3.amazonaws.com' || !succeeded(e)) return undefined;

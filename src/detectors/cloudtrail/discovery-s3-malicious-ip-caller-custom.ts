@@ -20,15 +20,30 @@ export const discoveryS3MaliciousIpCallerCustom: Detector = {
       name: 'ListObjects on a bucket',
       expect: 1,
       threatList: ['198.51.100.7'],
-      records: [ct({ eventSource: 's3', eventName: 'ListObjects', eventCategory: 'Data', managementEvent: false, requestParameters: { bucketName: 'finance' } })],
+      records: [
+        ct({ eventSource: 's3', eventName: 'ListObjects', eventCategory: 'Data', managementEvent: false, requestParameters: { bucketName: 'finance' } }),
+      ],
     },
     {
       name: 'old record without eventCategory is recognised by API name',
       expect: 1,
       threatList: ['198.51.100.7'],
-      records: [ct({ eventSource: 's3', eventName: 'HeadObject', eventCategory: undefined, managementEvent: undefined, requestParameters: { bucketName: 'finance', key: 'a' } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'HeadObject',
+          eventCategory: undefined,
+          managementEvent: undefined,
+          requestParameters: { bucketName: 'finance', key: 'a' },
+        }),
+      ],
     },
-    { name: 'GetObject reads data: not discovery', expect: 0, threatList: ['198.51.100.7'], records: [ct({ eventSource: 's3', eventName: 'GetObject', eventCategory: 'Data', requestParameters: { bucketName: 'b' } })] },
+    {
+      name: 'GetObject reads data: not discovery',
+      expect: 0,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 's3', eventName: 'GetObject', eventCategory: 'Data', requestParameters: { bucketName: 'b' } })],
+    },
     { name: 'ListBuckets is a management event', expect: 0, threatList: ['198.51.100.7'], records: [ct({ eventSource: 's3', eventName: 'ListBuckets' })] },
   ],
 };

@@ -1,6 +1,5 @@
 import type { ApiEvent } from '../../core/event.js';
-import { formatIp, parseIp } from '../../core/ip.js';
-import { isNonPublic } from '../../core/ip.js';
+import { formatIp, isNonPublic, parseIp } from '../../core/ip.js';
 import { INSTANCE_ID } from '../common.js';
 import type { DetectContext, DetectorSettings } from '../types.js';
 

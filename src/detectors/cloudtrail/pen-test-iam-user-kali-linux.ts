@@ -17,7 +17,15 @@ export const penTestIamUserKaliLinux: Detector = {
   },
   evaluate: (e) => penTestHit(e, PATTERN, 'Kali', TYPE),
   cases: [
-    { name: 'botocore user agent with a Kali kernel', expect: 1, records: [ct({ eventName: 'ListBuckets', eventSource: 's3', userAgent: 'aws-cli/1.32.1 Python/3.11.8 Linux/6.6.9-amd64-kali1 botocore/1.34.1' })] },
-    { name: 'ordinary Linux', expect: 0, records: [ct({ eventName: 'ListBuckets', eventSource: 's3', userAgent: 'aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-1014-aws exe/x86_64.ubuntu.22' })] },
+    {
+      name: 'botocore user agent with a Kali kernel',
+      expect: 1,
+      records: [ct({ eventName: 'ListBuckets', eventSource: 's3', userAgent: 'aws-cli/1.32.1 Python/3.11.8 Linux/6.6.9-amd64-kali1 botocore/1.34.1' })],
+    },
+    {
+      name: 'ordinary Linux',
+      expect: 0,
+      records: [ct({ eventName: 'ListBuckets', eventSource: 's3', userAgent: 'aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-1014-aws exe/x86_64.ubuntu.22' })],
+    },
   ],
 };

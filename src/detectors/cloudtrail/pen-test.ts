@@ -10,5 +10,11 @@ import { principalHit } from './account-tampering.js';
  */
 export function penTestHit(e: ApiEvent, pattern: RegExp, distro: string, type: string): Hit | undefined {
   if (!e.userAgent || !pattern.test(e.userAgent) || e.principal.type === 'AWSService') return undefined;
-  return principalHit(e, type, 5, `API ${e.name} was invoked from a ${distro} Linux computer.`, `API ${e.name} was invoked by ${actorText(e)} from a computer running ${distro} Linux, a penetration testing distribution.`);
+  return principalHit(
+    e,
+    type,
+    5,
+    `API ${e.name} was invoked from a ${distro} Linux computer.`,
+    `API ${e.name} was invoked by ${actorText(e)} from a computer running ${distro} Linux, a penetration testing distribution.`,
+  );
 }

@@ -32,8 +32,23 @@ export const policyIamUserRootCredentialUsage: Detector = {
   },
   cases: [
     { name: 'root API call', expect: 1, records: [ct({ eventName: 'CreateAccessKey', readOnly: false, userIdentity: root() })] },
-    { name: 'root console sign-in', expect: 1, records: [ct({ eventSource: 'signin', eventName: 'ConsoleLogin', eventType: 'AwsConsoleSignIn', userIdentity: { type: 'Root', principalId: '111122223333', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333' } })] },
+    {
+      name: 'root console sign-in',
+      expect: 1,
+      records: [
+        ct({
+          eventSource: 'signin',
+          eventName: 'ConsoleLogin',
+          eventType: 'AwsConsoleSignIn',
+          userIdentity: { type: 'Root', principalId: '111122223333', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333' },
+        }),
+      ],
+    },
     { name: 'IAM user', expect: 0, records: [ct({ eventName: 'CreateAccessKey', userIdentity: iamUser() })] },
-    { name: 'invoked by a service for root', expect: 0, records: [ct({ eventName: 'PutObject', eventSource: 's3', userIdentity: { ...root(), invokedBy: 'cloudtrail.amazonaws.com' } })] },
+    {
+      name: 'invoked by a service for root',
+      expect: 0,
+      records: [ct({ eventName: 'PutObject', eventSource: 's3', userIdentity: { ...root(), invokedBy: 'cloudtrail.amazonaws.com' } })],
+    },
   ],
 };

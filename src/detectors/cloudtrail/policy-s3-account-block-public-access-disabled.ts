@@ -36,13 +36,36 @@ export const policyS3AccountBlockPublicAccessDisabled: Detector = {
     );
   },
   cases: [
-    { name: 'DeleteAccountPublicAccessBlock', expect: 1, records: [ct({ eventSource: 's3', eventName: 'DeleteAccountPublicAccessBlock', requestParameters: { accountId: '111122223333' } })] },
+    {
+      name: 'DeleteAccountPublicAccessBlock',
+      expect: 1,
+      records: [ct({ eventSource: 's3', eventName: 'DeleteAccountPublicAccessBlock', requestParameters: { accountId: '111122223333' } })],
+    },
     {
       name: 'S3 Control PutPublicAccessBlock with a flag off',
       expect: 1,
-      records: [ct({ eventSource: 's3', eventName: 'PutPublicAccessBlock', requestParameters: { accountId: '111122223333', PublicAccessBlockConfiguration: { BlockPublicAcls: false, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutPublicAccessBlock',
+          requestParameters: {
+            accountId: '111122223333',
+            PublicAccessBlockConfiguration: { BlockPublicAcls: false, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+          },
+        }),
+      ],
     },
-    { name: 'bucket-level delete is the bucket finding', expect: 0, records: [ct({ eventSource: 's3', eventName: 'DeletePublicAccessBlock', requestParameters: { bucketName: 'finance' } })] },
-    { name: 'denied', expect: 0, records: [ct({ eventSource: 's3', eventName: 'DeleteAccountPublicAccessBlock', errorCode: 'AccessDenied', requestParameters: { accountId: '111122223333' } })] },
+    {
+      name: 'bucket-level delete is the bucket finding',
+      expect: 0,
+      records: [ct({ eventSource: 's3', eventName: 'DeletePublicAccessBlock', requestParameters: { bucketName: 'finance' } })],
+    },
+    {
+      name: 'denied',
+      expect: 0,
+      records: [
+        ct({ eventSource: 's3', eventName: 'DeleteAccountPublicAccessBlock', errorCode: 'AccessDenied', requestParameters: { accountId: '111122223333' } }),
+      ],
+    },
   ],
 };

@@ -29,27 +29,66 @@ export const policyS3BucketBlockPublicAccessDisabled: Detector = {
         TYPE,
         2,
         'Amazon S3 Block Public Access was disabled for an S3 bucket.',
-        (b) => `Block Public Access settings for the S3 bucket ${b} were weakened (${Object.entries(flags).filter(([, v]) => !v).map(([k]) => k).join(', ')} turned off).`,
+        (b) =>
+          `Block Public Access settings for the S3 bucket ${b} were weakened (${Object.entries(flags)
+            .filter(([, v]) => !v)
+            .map(([k]) => k)
+            .join(', ')} turned off).`,
         { publicAccess: { permissionConfiguration: { bucketLevelPermissions: { blockPublicAccess: toBpa(flags) } } } },
       );
     }
-    return bucketHit(e, TYPE, 2, 'Amazon S3 Block Public Access was disabled for an S3 bucket.', (b) => `Block Public Access settings for the S3 bucket ${b} were deleted.`, {
-      publicAccess: { permissionConfiguration: { bucketLevelPermissions: { blockPublicAccess: toBpa({}) } } },
-    });
+    return bucketHit(
+      e,
+      TYPE,
+      2,
+      'Amazon S3 Block Public Access was disabled for an S3 bucket.',
+      (b) => `Block Public Access settings for the S3 bucket ${b} were deleted.`,
+      {
+        publicAccess: { permissionConfiguration: { bucketLevelPermissions: { blockPublicAccess: toBpa({}) } } },
+      },
+    );
   },
   cases: [
-    { name: 'workshop: delete-public-access-block', expect: 1, records: [ct({ eventSource: 's3', eventName: 'DeletePublicAccessBlock', readOnly: false, requestParameters: { bucketName: 'finance', publicAccessBlock: [''] } })] },
+    {
+      name: 'workshop: delete-public-access-block',
+      expect: 1,
+      records: [
+        ct({ eventSource: 's3', eventName: 'DeletePublicAccessBlock', readOnly: false, requestParameters: { bucketName: 'finance', publicAccessBlock: [''] } }),
+      ],
+    },
     {
       name: 'put with BlockPublicPolicy false',
       expect: 1,
-      records: [ct({ eventSource: 's3', eventName: 'PutPublicAccessBlock', requestParameters: { bucketName: 'finance', PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true } } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutPublicAccessBlock',
+          requestParameters: {
+            bucketName: 'finance',
+            PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: true },
+          },
+        }),
+      ],
     },
     {
       name: 'put with everything on',
       expect: 0,
-      records: [ct({ eventSource: 's3', eventName: 'PutPublicAccessBlock', requestParameters: { bucketName: 'finance', PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutPublicAccessBlock',
+          requestParameters: {
+            bucketName: 'finance',
+            PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+          },
+        }),
+      ],
     },
-    { name: 'denied delete', expect: 0, records: [ct({ eventSource: 's3', eventName: 'DeletePublicAccessBlock', errorCode: 'AccessDenied', requestParameters: { bucketName: 'finance' } })] },
+    {
+      name: 'denied delete',
+      expect: 0,
+      records: [ct({ eventSource: 's3', eventName: 'DeletePublicAccessBlock', errorCode: 'AccessDenied', requestParameters: { bucketName: 'finance' } })],
+    },
   ],
 };
 

@@ -18,16 +18,42 @@ export const policyS3BucketPublicAccessGranted: Detector = {
   },
   evaluate(e) {
     const grant = publicGrant(e);
-    if (!grant || grant.scope !== 'authenticated') return undefined;
-    return bucketHit(e, TYPE, 8, 'Amazon S3 public access was granted for the S3 bucket.', (b) => `The S3 bucket ${b} was made accessible to all authenticated AWS users through its ACL.`, publicAccessDetail(grant));
+    if (grant?.scope !== 'authenticated') return undefined;
+    return bucketHit(
+      e,
+      TYPE,
+      8,
+      'Amazon S3 public access was granted for the S3 bucket.',
+      (b) => `The S3 bucket ${b} was made accessible to all authenticated AWS users through its ACL.`,
+      publicAccessDetail(grant),
+    );
   },
   cases: [
     {
       name: 'ACL grant to AuthenticatedUsers',
       expect: 1,
-      records: [ct({ eventSource: 's3', eventName: 'PutBucketAcl', requestParameters: { bucketName: 'site', AccessControlPolicy: { AccessControlList: { Grant: [{ Grantee: { URI: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers' }, Permission: 'READ' }] } } } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutBucketAcl',
+          requestParameters: {
+            bucketName: 'site',
+            AccessControlPolicy: {
+              AccessControlList: { Grant: [{ Grantee: { URI: 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers' }, Permission: 'READ' }] },
+            },
+          },
+        }),
+      ],
     },
-    { name: 'canned authenticated-read', expect: 1, records: [ct({ eventSource: 's3', eventName: 'PutBucketAcl', requestParameters: { bucketName: 'site', 'x-amz-acl': ['authenticated-read'] } })] },
-    { name: 'canned private', expect: 0, records: [ct({ eventSource: 's3', eventName: 'PutBucketAcl', requestParameters: { bucketName: 'site', 'x-amz-acl': ['private'] } })] },
+    {
+      name: 'canned authenticated-read',
+      expect: 1,
+      records: [ct({ eventSource: 's3', eventName: 'PutBucketAcl', requestParameters: { bucketName: 'site', 'x-amz-acl': ['authenticated-read'] } })],
+    },
+    {
+      name: 'canned private',
+      expect: 0,
+      records: [ct({ eventSource: 's3', eventName: 'PutBucketAcl', requestParameters: { bucketName: 'site', 'x-amz-acl': ['private'] } })],
+    },
   ],
 };

@@ -27,14 +27,31 @@ export const reconIamUserMaliciousIpCallerCustom: Detector = {
       ],
     },
     { name: 'DescribeParameters is recon', expect: 1, threatList: ['198.51.100.7'], records: [ct({ eventSource: 'ssm', eventName: 'DescribeParameters' })] },
-    { name: 'GetParameters reads secrets: not recon', expect: 0, threatList: ['198.51.100.7'], records: [ct({ eventSource: 'ssm', eventName: 'GetParameters' })] },
+    {
+      name: 'GetParameters reads secrets: not recon',
+      expect: 0,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 'ssm', eventName: 'GetParameters' })],
+    },
     { name: 'address not listed', expect: 0, threatList: ['203.0.113.0/24'], records: [ct({ eventName: 'ListUsers' })] },
-    { name: 'trusted list wins over the threat list', expect: 0, threatList: ['198.51.100.7'], trustedList: ['198.51.100.0/28'], records: [ct({ eventName: 'ListUsers' })] },
+    {
+      name: 'trusted list wins over the threat list',
+      expect: 0,
+      threatList: ['198.51.100.7'],
+      trustedList: ['198.51.100.0/28'],
+      records: [ct({ eventName: 'ListUsers' })],
+    },
     {
       name: 'service name as source never matches',
       expect: 0,
       threatList: ['198.51.100.7'],
-      records: [ct({ eventName: 'ListUsers', sourceIPAddress: 'cloudformation.amazonaws.com', userIdentity: { ...iamUser(), invokedBy: 'cloudformation.amazonaws.com' } })],
+      records: [
+        ct({
+          eventName: 'ListUsers',
+          sourceIPAddress: 'cloudformation.amazonaws.com',
+          userIdentity: { ...iamUser(), invokedBy: 'cloudformation.amazonaws.com' },
+        }),
+      ],
     },
   ],
 };

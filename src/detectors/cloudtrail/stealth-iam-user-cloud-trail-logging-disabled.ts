@@ -37,20 +37,42 @@ export const stealthIamUserCloudTrailLoggingDisabled: Detector = {
     );
   },
   cases: [
-    { name: 'StopLogging', expect: 1, records: [ct({ eventSource: 'cloudtrail', eventName: 'StopLogging', requestParameters: { name: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/main' } })] },
+    {
+      name: 'StopLogging',
+      expect: 1,
+      records: [
+        ct({ eventSource: 'cloudtrail', eventName: 'StopLogging', requestParameters: { name: 'arn:aws:cloudtrail:us-east-1:111122223333:trail/main' } }),
+      ],
+    },
     { name: 'DeleteTrail', expect: 1, records: [ct({ eventSource: 'cloudtrail', eventName: 'DeleteTrail', requestParameters: { name: 'main' } })] },
     {
       name: 'event selectors excluding management events',
       expect: 1,
-      records: [ct({ eventSource: 'cloudtrail', eventName: 'PutEventSelectors', requestParameters: { trailName: 'main', eventSelectors: [{ readWriteType: 'All', includeManagementEvents: false, dataResources: [] }] } })],
+      records: [
+        ct({
+          eventSource: 'cloudtrail',
+          eventName: 'PutEventSelectors',
+          requestParameters: { trailName: 'main', eventSelectors: [{ readWriteType: 'All', includeManagementEvents: false, dataResources: [] }] },
+        }),
+      ],
     },
     {
       name: 'event selectors keeping management events',
       expect: 0,
-      records: [ct({ eventSource: 'cloudtrail', eventName: 'PutEventSelectors', requestParameters: { trailName: 'main', eventSelectors: [{ readWriteType: 'All', includeManagementEvents: true, dataResources: [] }] } })],
+      records: [
+        ct({
+          eventSource: 'cloudtrail',
+          eventName: 'PutEventSelectors',
+          requestParameters: { trailName: 'main', eventSelectors: [{ readWriteType: 'All', includeManagementEvents: true, dataResources: [] }] },
+        }),
+      ],
     },
     { name: 'StartLogging', expect: 0, records: [ct({ eventSource: 'cloudtrail', eventName: 'StartLogging', requestParameters: { name: 'main' } })] },
-    { name: 'denied StopLogging', expect: 0, records: [ct({ eventSource: 'cloudtrail', eventName: 'StopLogging', errorCode: 'AccessDenied', requestParameters: { name: 'main' } })] },
+    {
+      name: 'denied StopLogging',
+      expect: 0,
+      records: [ct({ eventSource: 'cloudtrail', eventName: 'StopLogging', errorCode: 'AccessDenied', requestParameters: { name: 'main' } })],
+    },
   ],
 };
 
@@ -65,4 +87,3 @@ function selectorsDropManagement(rp: Record<string, unknown>): boolean {
   }
   return false;
 }
-

@@ -31,14 +31,20 @@ export const stealthIamUserPasswordPolicyChange: Detector = {
       TYPE,
       weak ? 5 : 2,
       'Account password policy was weakened.',
-      deleted ? `The account password policy was deleted by ${actorText(e)}.` : `The account password policy was changed by ${actorText(e)} (minimum length ${minLength}${requiresAny ? '' : ', no character requirements'}).`,
+      deleted
+        ? `The account password policy was deleted by ${actorText(e)}.`
+        : `The account password policy was changed by ${actorText(e)} (minimum length ${minLength}${requiresAny ? '' : ', no character requirements'}).`,
       {},
       [],
     );
   },
   cases: [
     { name: 'policy deleted', expect: 1, records: [ct({ eventName: 'DeleteAccountPasswordPolicy', readOnly: false })] },
-    { name: 'policy changed', expect: 1, records: [ct({ eventName: 'UpdateAccountPasswordPolicy', readOnly: false, requestParameters: { minimumPasswordLength: 6 } })] },
+    {
+      name: 'policy changed',
+      expect: 1,
+      records: [ct({ eventName: 'UpdateAccountPasswordPolicy', readOnly: false, requestParameters: { minimumPasswordLength: 6 } })],
+    },
     { name: 'reading the policy', expect: 0, records: [ct({ eventName: 'GetAccountPasswordPolicy' })] },
     { name: 'denied', expect: 0, records: [ct({ eventName: 'DeleteAccountPasswordPolicy', errorCode: 'AccessDenied' })] },
   ],

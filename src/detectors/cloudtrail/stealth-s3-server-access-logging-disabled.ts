@@ -25,13 +25,37 @@ export const stealthS3ServerAccessLoggingDisabled: Detector = {
     {
       name: 'workshop: put-bucket-logging --bucket-logging-status {}',
       expect: 1,
-      records: [ct({ eventSource: 's3', eventName: 'PutBucketLogging', readOnly: false, requestParameters: { bucketName: 'finance', BucketLoggingStatus: { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' }, logging: [''] } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutBucketLogging',
+          readOnly: false,
+          requestParameters: { bucketName: 'finance', BucketLoggingStatus: { xmlns: 'http://s3.amazonaws.com/doc/2006-03-01/' }, logging: [''] },
+        }),
+      ],
     },
     {
       name: 'enabling logging',
       expect: 0,
-      records: [ct({ eventSource: 's3', eventName: 'PutBucketLogging', requestParameters: { bucketName: 'finance', BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'finance/' } } } })],
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutBucketLogging',
+          requestParameters: { bucketName: 'finance', BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'finance/' } } },
+        }),
+      ],
     },
-    { name: 'denied attempt', expect: 0, records: [ct({ eventSource: 's3', eventName: 'PutBucketLogging', errorCode: 'AccessDenied', requestParameters: { bucketName: 'finance', BucketLoggingStatus: {} } })] },
+    {
+      name: 'denied attempt',
+      expect: 0,
+      records: [
+        ct({
+          eventSource: 's3',
+          eventName: 'PutBucketLogging',
+          errorCode: 'AccessDenied',
+          requestParameters: { bucketName: 'finance', BucketLoggingStatus: {} },
+        }),
+      ],
+    },
   ],
 };

@@ -1,5 +1,6 @@
 import { ct, instanceRole } from '../case-helpers.js';
 import { accessKeyResource, apiCallAction, credentialKey, hitBase } from '../common.js';
+import { isGlobalServiceEvent } from '../engine.js';
 import type { Detector, Hit } from '../types.js';
 import { instanceCall, isConfiguredOwn, ownAddresses } from './instance-credentials.js';
 
@@ -39,7 +40,8 @@ export const unauthorizedAccessIamUserInstanceCredentialExfiltrationInsideAws: D
     findingType: TYPE,
     severity: 8,
     dataSource: 'CloudTrail management and S3 data events',
-    summary: 'Credentials created exclusively for an EC2 instance were used from an AWS address that is not the instance\'s own (High; Medium when the other account is affiliated).',
+    summary:
+      "Credentials created exclusively for an EC2 instance were used from an AWS address that is not the instance's own (High; Medium when the other account is affiliated).",
     aggregation: 'type, account, region, access key',
   },
   createState: () => ({ instances: new Map(), evictedInstances: 0, evictedAddresses: 0, undecided: 0 }),
@@ -75,6 +77,7 @@ export const unauthorizedAccessIamUserInstanceCredentialExfiltrationInsideAws: D
         type: TYPE,
         severity: 8,
         ...hitBase(e),
+        ...(isGlobalServiceEvent(e) ? { region: ctx.settings.globalServiceRegion } : {}),
         key: [credentialKey(e)],
         resource: { ...accessKeyResource(e), instanceDetails: { instanceId: call.instanceId } },
         action: apiCallAction(e),
@@ -101,7 +104,14 @@ export const unauthorizedAccessIamUserInstanceCredentialExfiltrationInsideAws: D
         const owner = own.owner.get(address);
         const hit: Hit = { ...use.latest, count: use.count, firstSeen: use.firstSeen };
         if (owner && hit.action.awsApiCallAction) {
-          hit.action = { ...hit.action, awsApiCallAction: { ...hit.action.awsApiCallAction, callerType: 'Remote account', remoteAccountDetails: { accountId: owner.accountId, affiliated: owner.affiliated } } };
+          hit.action = {
+            ...hit.action,
+            awsApiCallAction: {
+              ...hit.action.awsApiCallAction,
+              callerType: 'Remote account',
+              remoteAccountDetails: { accountId: owner.accountId, affiliated: owner.affiliated },
+            },
+          };
           if (owner.affiliated) hit.severity = 5;
         }
         hits.push(hit);
@@ -121,12 +131,31 @@ export const unauthorizedAccessIamUserInstanceCredentialExfiltrationInsideAws: D
       name: 'learned own address (two sessions) and a third-party AWS address',
       expect: 1,
       records: [
-        ct({ eventName: 'DescribeInstances', eventSource: 'ec2', sourceIPAddress: '54.240.196.10', userIdentity: instanceRole('AppRole', 'i-0a1b2c3d4e5f67890', 'ASIAONE') }),
-        ct({ eventName: 'DescribeInstances', eventSource: 'ec2', sourceIPAddress: '54.240.196.10', userIdentity: instanceRole('AppRole', 'i-0a1b2c3d4e5f67890', 'ASIATWO') }),
-        ct({ eventName: 'ListBuckets', eventSource: 's3', sourceIPAddress: '18.236.253.47', userIdentity: instanceRole('AppRole', 'i-0a1b2c3d4e5f67890', 'ASIATWO') }),
+        ct({
+          eventName: 'DescribeInstances',
+          eventSource: 'ec2',
+          sourceIPAddress: '54.240.196.10',
+          userIdentity: instanceRole('AppRole', 'i-0a1b2c3d4e5f67890', 'ASIAONE'),
+        }),
+        ct({
+          eventName: 'DescribeInstances',
+          eventSource: 'ec2',
+          sourceIPAddress: '54.240.196.10',
+          userIdentity: instanceRole('AppRole', 'i-0a1b2c3d4e5f67890', 'ASIATWO'),
+        }),
+        ct({
+          eventName: 'ListBuckets',
+          eventSource: 's3',
+          sourceIPAddress: '18.236.253.47',
+          userIdentity: instanceRole('AppRole', 'i-0a1b2c3d4e5f67890', 'ASIATWO'),
+        }),
       ],
     },
-    { name: 'nothing known about the instance: not judged', expect: 0, records: [ct({ eventName: 'GetUser', sourceIPAddress: '18.236.253.47', userIdentity: instanceRole() })] },
+    {
+      name: 'nothing known about the instance: not judged',
+      expect: 0,
+      records: [ct({ eventName: 'GetUser', sourceIPAddress: '18.236.253.47', userIdentity: instanceRole() })],
+    },
     {
       name: 'call from the instance own configured address',
       expect: 0,

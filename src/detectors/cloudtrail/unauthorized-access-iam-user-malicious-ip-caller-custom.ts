@@ -16,12 +16,40 @@ export const unauthorizedAccessIamUserMaliciousIpCallerCustom: Detector = {
   },
   evaluate: (e, ctx) => iamThreatHit(e, ctx, 'iam-unauthorized', TYPE, 5),
   cases: [
-    { name: 'ssm:GetParameters from a listed address', expect: 1, threatList: ['198.51.100.7'], records: [ct({ eventSource: 'ssm', eventName: 'GetParameters' })] },
-    { name: 'denied CreateUser keeps counting', expect: 1, threatList: ['198.51.100.7'], records: [ct({ eventName: 'CreateUser', readOnly: false, errorCode: 'AccessDenied' })] },
-    { name: 'secretsmanager:GetSecretValue', expect: 1, threatList: ['198.51.100.7'], records: [ct({ eventSource: 'secretsmanager', eventName: 'GetSecretValue' })] },
-    { name: 'root and roles are covered too', expect: 2, threatList: ['198.51.100.7'], records: [ct({ eventName: 'CreateUser', readOnly: false, userIdentity: root() }), ct({ eventSource: 'ec2', eventName: 'RunInstances', readOnly: false, userIdentity: instanceRole() })] },
+    {
+      name: 'ssm:GetParameters from a listed address',
+      expect: 1,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 'ssm', eventName: 'GetParameters' })],
+    },
+    {
+      name: 'denied CreateUser keeps counting',
+      expect: 1,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventName: 'CreateUser', readOnly: false, errorCode: 'AccessDenied' })],
+    },
+    {
+      name: 'secretsmanager:GetSecretValue',
+      expect: 1,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 'secretsmanager', eventName: 'GetSecretValue' })],
+    },
+    {
+      name: 'root and roles are covered too',
+      expect: 2,
+      threatList: ['198.51.100.7'],
+      records: [
+        ct({ eventName: 'CreateUser', readOnly: false, userIdentity: root() }),
+        ct({ eventSource: 'ec2', eventName: 'RunInstances', readOnly: false, userIdentity: instanceRole() }),
+      ],
+    },
     { name: 'IPv6 threat entry', expect: 1, threatList: ['2001:db8::/32'], records: [ct({ eventName: 'CreateUser', sourceIPAddress: '2001:db8::17' })] },
     { name: 'ListUsers is recon, not this type', expect: 0, threatList: ['198.51.100.7'], records: [ct({ eventName: 'ListUsers' })] },
-    { name: 'private address on a list never matches', expect: 0, threatList: ['10.0.0.0/8'], records: [ct({ eventName: 'CreateUser', sourceIPAddress: '10.1.2.3' })] },
+    {
+      name: 'private address on a list never matches',
+      expect: 0,
+      threatList: ['10.0.0.0/8'],
+      records: [ct({ eventName: 'CreateUser', sourceIPAddress: '10.1.2.3' })],
+    },
   ],
 };

@@ -16,8 +16,23 @@ export const unauthorizedAccessS3MaliciousIpCallerCustom: Detector = {
   },
   evaluate: (e, ctx) => s3ThreatHit(e, ctx, 's3-unauthorized', TYPE, 8),
   cases: [
-    { name: 'GetObject from a listed address', expect: 1, threatList: ['198.51.100.7'], records: [ct({ eventSource: 's3', eventName: 'GetObject', eventCategory: 'Data', requestParameters: { bucketName: 'finance', key: 'q3.csv' } })] },
-    { name: 'ListObjects is discovery, not this type', expect: 0, threatList: ['198.51.100.7'], records: [ct({ eventSource: 's3', eventName: 'ListObjects', eventCategory: 'Data', requestParameters: { bucketName: 'finance' } })] },
-    { name: 'unlisted address', expect: 0, threatList: ['203.0.113.9'], records: [ct({ eventSource: 's3', eventName: 'PutObject', eventCategory: 'Data', requestParameters: { bucketName: 'finance' } })] },
+    {
+      name: 'GetObject from a listed address',
+      expect: 1,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 's3', eventName: 'GetObject', eventCategory: 'Data', requestParameters: { bucketName: 'finance', key: 'q3.csv' } })],
+    },
+    {
+      name: 'ListObjects is discovery, not this type',
+      expect: 0,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 's3', eventName: 'ListObjects', eventCategory: 'Data', requestParameters: { bucketName: 'finance' } })],
+    },
+    {
+      name: 'unlisted address',
+      expect: 0,
+      threatList: ['203.0.113.9'],
+      records: [ct({ eventSource: 's3', eventName: 'PutObject', eventCategory: 'Data', requestParameters: { bucketName: 'finance' } })],
+    },
   ],
 };
