@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Io, main } from '../src/cli/main.js';
+import type { Finding } from '../src/core/finding.js';
+import { tempDir, tempFile } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const WORKSHOP = join(ROOT, 'examples', 'workshop');
+
+/** Runs the CLI in-process, capturing its output. */
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env };
+  const code = await main(['node', 'trailhound', ...args], io);
+  return { code, stdout, stderr };
+}
+
+/** Runs the built binary, as a user would (`npm test` builds first). */
+function bin(args: string[], input?: string) {
+  return spawnSync(process.execPath, [join(ROOT, 'bin', 'trailhound.js'), ...args], { cwd: ROOT, encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' } });
+}
+
+describe('trailhound CLI', () => {
+  it('answers --help through the package bin', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.bin.trailhound).toBe('bin/trailhound.js');
+    const r = bin(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('detect');
+    expect(r.stdout).toContain('events');
+  });
+
+  it('detect --format json writes exactly one JSON array to stdout and nothing else', () => {
+    const r = bin(['detect', '--format', 'json', '--config', join(WORKSHOP, 'trailhound.yaml'), join(WORKSHOP, 'logs')]);
+    expect(r.status).toBe(0);
+    const findings = JSON.parse(r.stdout) as Finding[];
+    expect(Array.isArray(findings)).toBe(true);
+    expect(findings.map((f) => f.type)).toContain('Recon:IAMUser/MaliciousIPCaller.Custom');
+    expect(r.stdout.trim().startsWith('[')).toBe(true);
+    expect(r.stdout.trim().endsWith(']')).toBe(true);
+  });
+
+  it('reads standard input with -', () => {
+    const records = { Records: [{ eventVersion: '1.08', eventTime: '2024-01-01T00:00:00Z', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', awsRegion: 'us-east-1', sourceIPAddress: '203.0.113.10', eventID: 'x1', userIdentity: { type: 'IAMUser', userName: 'u', accessKeyId: 'AKIA1', arn: 'arn:aws:iam::111122223333:user/u', accountId: '111122223333' } }] };
+    const r = bin(['detect', '--format', 'json', '--threat-list', `Bad=${join(WORKSHOP, 'threat-list.txt')}`, '-'], JSON.stringify(records));
+    expect(r.status).toBe(0);
+    const [f] = JSON.parse(r.stdout) as Finding[];
+    expect(f?.type).toBe('UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom');
+    expect(f?.service.evidence?.threatIntelligenceDetails[0]?.threatListName).toBe('Bad');
+  });
+
+  it('the list name defaults to the file base name', async () => {
+    const list = tempFile('my-intel.txt', '203.0.113.10\n');
+    const r = await cli(['detect', '--format', 'json', '--threat-list', list, join(WORKSHOP, 'logs')]);
+    const f = (JSON.parse(r.stdout) as Finding[]).find((x) => x.type === 'Recon:IAMUser/MaliciousIPCaller.Custom');
+    expect(f?.service.evidence?.threatIntelligenceDetails[0]?.threatListName).toBe('my-intel');
+  });
+
+  it('table output on a non-terminal has no colour codes and prints a summary on stderr', async () => {
+    const r = await cli(['detect', '--config', join(WORKSHOP, 'trailhound.yaml'), join(WORKSHOP, 'logs')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('SEVERITY');
+    expect(r.stdout).toContain('Recon:IAMUser/MaliciousIPCaller.Custom');
+    expect(r.stdout).not.toContain('\u001b[');
+    expect(r.stderr).toMatch(/124 events \(10 duplicates skipped\), 6 findings/);
+    expect(r.stderr).toContain('2026-08-22');
+  });
+
+  it('an invalid threat-list line stops the run with file:line and exit 2', async () => {
+    const list = tempFile('bad.txt', '# ok\n203.0.113.10\nnot-an-ip\n10.0.0.0/33\n');
+    const r = await cli(['detect', '--threat-list', list, join(WORKSHOP, 'logs')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${list}:3: not an IPv4 or IPv6 address`);
+    expect(r.stderr).toContain(`${list}:4: prefix length /33 out of range`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a bad config file lists every error with its path, exit 2', async () => {
+    const config = tempFile('c.yaml', 'threatLists: 5\nbogus: true\ndetectors:\n  accounts:\n    - id: "12"\n      egressAddresses: ["1.2.3.999"]\n  maxTrackedInstances: -1\n');
+    const r = await cli(['detect', '--config', config, join(WORKSHOP, 'logs')]);
+    expect(r.code).toBe(2);
+    for (const path of ['threatLists', '(root)', 'detectors.accounts.0.id', 'detectors.accounts.0.egressAddresses.0', 'detectors.maxTrackedInstances']) expect(r.stderr).toContain(path);
+    expect(r.stderr).toContain('bogus');
+  });
+
+  it('findings and events read what detect --db stored', async () => {
+    const db = join(tempDir(), 'th.db');
+    expect((await cli(['detect', '--db', db, '--config', join(WORKSHOP, 'trailhound.yaml'), join(WORKSHOP, 'logs')])).code).toBe(0);
+
+    const all = JSON.parse((await cli(['findings', '--db', db, '--format', 'json'])).stdout) as Finding[];
+    expect(all).toHaveLength(6);
+    const high = JSON.parse((await cli(['findings', '--db', db, '--format', 'json', '--min-severity', 'high'])).stdout) as Finding[];
+    expect(high.every((f) => f.severity >= 7)).toBe(true);
+    expect(high).toHaveLength(2);
+    const typed = JSON.parse((await cli(['findings', '--db', db, '--format', 'json', '--type', 'Stealth:S3/ServerAccessLoggingDisabled'])).stdout) as Finding[];
+    expect(typed.map((f) => f.type)).toEqual(['Stealth:S3/ServerAccessLoggingDisabled']);
+    expect((await cli(['findings', '--db', db, '--min-severity', 'urgent'])).code).toBe(2);
+
+    // "What else did this user do in the last hour?" (relative to --until, for historical logs)
+    const user = 'GuardDuty-Example-Compromised-Simulated';
+    const byUser = JSON.parse((await cli(['events', '--db', db, '--principal', user, '--until', '2021-03-08T18:30:00Z', '--since', '1h', '--format', 'json'])).stdout);
+    expect(byUser).toHaveLength(70);
+    expect(new Set(byUser.map((e: { api: string }) => e.api))).toEqual(new Set(['GetUser', 'CreateUser', 'ListTables', 'ListBuckets', 'DescribeParameters', 'GetParameters', 'ListObjects']));
+    expect(byUser[0]).toMatchObject({ sourceAddress: '203.0.113.10', accessKeyId: 'AKIAEXAMPLESIMUSER01' });
+    const byKey = JSON.parse((await cli(['events', '--db', db, '--principal', 'AKIAEXAMPLESIMUSER01', '--since', '2021-03-08T18:00:00Z', '--until', '2021-03-08T18:05:00Z', '--format', 'json'])).stdout);
+    expect(byKey.length).toBeGreaterThan(0);
+    expect(byKey.length).toBeLessThan(70);
+    const byRole = JSON.parse((await cli(['events', '--db', db, '--principal', 'GuardDuty-Example-EC2-Compromised', '--until', '2021-03-08T19:00:00Z', '--since', '1d', '--format', 'json'])).stdout);
+    expect(byRole.filter((e: { sourceAddress: string }) => e.sourceAddress === '198.51.100.23')).toHaveLength(8);
+    expect(byRole.filter((e: { sourceAddress: string }) => e.sourceAddress === '54.214.10.20')).toHaveLength(6);
+    const byArn = JSON.parse((await cli(['events', '--db', db, '--principal', `arn:aws:iam::111122223333:user/${user}`, '--until', '2021-03-09T00:00:00Z', '--format', 'json'])).stdout);
+    expect(byArn).toHaveLength(70);
+    const table = await cli(['events', '--db', db, '--principal', user, '--until', '2021-03-09T00:00:00Z']);
+    expect(table.stdout).toContain('AccessDenied');
+    expect((await cli(['events', '--db', db, '--principal', user, '--since', 'yesterday'])).code).toBe(2);
+  });
+
+  it('lists detectors with their metadata', async () => {
+    const r = await cli(['detectors', '--format', 'json']);
+    const metas = JSON.parse(r.stdout) as Array<{ findingType: string; aggregation: string }>;
+    expect(metas.map((m) => m.findingType)).toContain('UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS');
+    expect(metas.every((m) => m.aggregation.length > 0)).toBe(true);
+  });
+
+  it('intel show names the ranges date; update-aws-ranges installs a newer copy that detect then uses', async () => {
+    const home = tempDir();
+    const shown = await cli(['intel', 'show'], { TRAILHOUND_HOME: home });
+    expect(shown.stdout).toContain('2026-08-22-21-17-05');
+    expect(shown.stdout).toContain('(bundled)');
+    const newer = JSON.parse(readFileSync(join(ROOT, 'data', 'aws-ip-ranges.json'), 'utf8'));
+    newer.createDate = '2026-11-01-00-00-00';
+    const src = tempFile('ip-ranges.json', JSON.stringify(newer));
+    const up = await cli(['intel', 'update-aws-ranges', '--from', src], { TRAILHOUND_HOME: home });
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain('2026-11-01-00-00-00');
+    expect((await cli(['intel', 'show'], { TRAILHOUND_HOME: home })).stdout).toContain(join(home, 'aws-ip-ranges.json'));
+    writeFileSync(src, '{"prefixes": 1}');
+    const bad = await cli(['intel', 'update-aws-ranges', '--from', src], { TRAILHOUND_HOME: home });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not an AWS ip-ranges.json document');
+  });
+});
