@@ -13,14 +13,28 @@ const WORKSHOP = join(ROOT, 'examples', 'workshop');
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env };
+  const io: Io = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    isTTY: false,
+    env,
+  };
   const code = await main(['node', 'trailhound', ...args], io);
   return { code, stdout, stderr };
 }
 
 /** Runs the built binary, as a user would (`npm test` builds first). */
 function bin(args: string[], input?: string) {
-  return spawnSync(process.execPath, [join(ROOT, 'bin', 'trailhound.js'), ...args], { cwd: ROOT, encoding: 'utf8', input, env: { ...process.env, NO_COLOR: '1' } });
+  return spawnSync(process.execPath, [join(ROOT, 'bin', 'trailhound.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
 }
 
 describe('trailhound CLI', () => {
@@ -44,7 +58,20 @@ describe('trailhound CLI', () => {
   });
 
   it('reads standard input with -', () => {
-    const records = { Records: [{ eventVersion: '1.08', eventTime: '2024-01-01T00:00:00Z', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser', awsRegion: 'us-east-1', sourceIPAddress: '203.0.113.10', eventID: 'x1', userIdentity: { type: 'IAMUser', userName: 'u', accessKeyId: 'AKIA1', arn: 'arn:aws:iam::111122223333:user/u', accountId: '111122223333' } }] };
+    const records = {
+      Records: [
+        {
+          eventVersion: '1.08',
+          eventTime: '2024-01-01T00:00:00Z',
+          eventSource: 'iam.amazonaws.com',
+          eventName: 'CreateUser',
+          awsRegion: 'us-east-1',
+          sourceIPAddress: '203.0.113.10',
+          eventID: 'x1',
+          userIdentity: { type: 'IAMUser', userName: 'u', accessKeyId: 'AKIA1', arn: 'arn:aws:iam::111122223333:user/u', accountId: '111122223333' },
+        },
+      ],
+    };
     const r = bin(['detect', '--format', 'json', '--threat-list', `Bad=${join(WORKSHOP, 'threat-list.txt')}`, '-'], JSON.stringify(records));
     expect(r.status).toBe(0);
     const [f] = JSON.parse(r.stdout) as Finding[];
@@ -79,10 +106,14 @@ describe('trailhound CLI', () => {
   });
 
   it('a bad config file lists every error with its path, exit 2', async () => {
-    const config = tempFile('c.yaml', 'threatLists: 5\nbogus: true\ndetectors:\n  accounts:\n    - id: "12"\n      egressAddresses: ["1.2.3.999"]\n  maxTrackedInstances: -1\n');
+    const config = tempFile(
+      'c.yaml',
+      'threatLists: 5\nbogus: true\ndetectors:\n  accounts:\n    - id: "12"\n      egressAddresses: ["1.2.3.999"]\n  maxTrackedInstances: -1\n',
+    );
     const r = await cli(['detect', '--config', config, join(WORKSHOP, 'logs')]);
     expect(r.code).toBe(2);
-    for (const path of ['threatLists', '(root)', 'detectors.accounts.0.id', 'detectors.accounts.0.egressAddresses.0', 'detectors.maxTrackedInstances']) expect(r.stderr).toContain(path);
+    for (const path of ['threatLists', '(root)', 'detectors.accounts.0.id', 'detectors.accounts.0.egressAddresses.0', 'detectors.maxTrackedInstances'])
+      expect(r.stderr).toContain(path);
     expect(r.stderr).toContain('bogus');
   });
 
@@ -101,17 +132,56 @@ describe('trailhound CLI', () => {
 
     // "What else did this user do in the last hour?" (relative to --until, for historical logs)
     const user = 'GuardDuty-Example-Compromised-Simulated';
-    const byUser = JSON.parse((await cli(['events', '--db', db, '--principal', user, '--until', '2021-03-08T18:30:00Z', '--since', '1h', '--format', 'json'])).stdout);
+    const byUser = JSON.parse(
+      (await cli(['events', '--db', db, '--principal', user, '--until', '2021-03-08T18:30:00Z', '--since', '1h', '--format', 'json'])).stdout,
+    );
     expect(byUser).toHaveLength(70);
-    expect(new Set(byUser.map((e: { api: string }) => e.api))).toEqual(new Set(['GetUser', 'CreateUser', 'ListTables', 'ListBuckets', 'DescribeParameters', 'GetParameters', 'ListObjects']));
+    expect(new Set(byUser.map((e: { api: string }) => e.api))).toEqual(
+      new Set(['GetUser', 'CreateUser', 'ListTables', 'ListBuckets', 'DescribeParameters', 'GetParameters', 'ListObjects']),
+    );
     expect(byUser[0]).toMatchObject({ sourceAddress: '203.0.113.10', accessKeyId: 'AKIAEXAMPLESIMUSER01' });
-    const byKey = JSON.parse((await cli(['events', '--db', db, '--principal', 'AKIAEXAMPLESIMUSER01', '--since', '2021-03-08T18:00:00Z', '--until', '2021-03-08T18:05:00Z', '--format', 'json'])).stdout);
+    const byKey = JSON.parse(
+      (
+        await cli([
+          'events',
+          '--db',
+          db,
+          '--principal',
+          'AKIAEXAMPLESIMUSER01',
+          '--since',
+          '2021-03-08T18:00:00Z',
+          '--until',
+          '2021-03-08T18:05:00Z',
+          '--format',
+          'json',
+        ])
+      ).stdout,
+    );
     expect(byKey.length).toBeGreaterThan(0);
     expect(byKey.length).toBeLessThan(70);
-    const byRole = JSON.parse((await cli(['events', '--db', db, '--principal', 'GuardDuty-Example-EC2-Compromised', '--until', '2021-03-08T19:00:00Z', '--since', '1d', '--format', 'json'])).stdout);
+    const byRole = JSON.parse(
+      (
+        await cli([
+          'events',
+          '--db',
+          db,
+          '--principal',
+          'GuardDuty-Example-EC2-Compromised',
+          '--until',
+          '2021-03-08T19:00:00Z',
+          '--since',
+          '1d',
+          '--format',
+          'json',
+        ])
+      ).stdout,
+    );
     expect(byRole.filter((e: { sourceAddress: string }) => e.sourceAddress === '198.51.100.23')).toHaveLength(8);
     expect(byRole.filter((e: { sourceAddress: string }) => e.sourceAddress === '54.214.10.20')).toHaveLength(6);
-    const byArn = JSON.parse((await cli(['events', '--db', db, '--principal', `arn:aws:iam::111122223333:user/${user}`, '--until', '2021-03-09T00:00:00Z', '--format', 'json'])).stdout);
+    const byArn = JSON.parse(
+      (await cli(['events', '--db', db, '--principal', `arn:aws:iam::111122223333:user/${user}`, '--until', '2021-03-09T00:00:00Z', '--format', 'json']))
+        .stdout,
+    );
     expect(byArn).toHaveLength(70);
     const table = await cli(['events', '--db', db, '--principal', user, '--until', '2021-03-09T00:00:00Z']);
     expect(table.stdout).toContain('AccessDenied');

@@ -21,3 +21,19 @@ describe.each(DETECTORS.map((d) => [d.meta.id, d] as const))('%s', (id, detector
     for (const f of mine) expect(f.severity).toBeGreaterThan(0);
   });
 });
+
+describe('the detector registry', () => {
+  it('has one module file per detector, named after its id, and every type is documented', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const files = new Set(readdirSync(join(import.meta.dirname, 'cloudtrail')).map((f) => f.replace(/\.ts$/, '')));
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'detectors.md'), 'utf8');
+    const types = new Set<string>();
+    for (const d of DETECTORS) {
+      expect(files.has(d.meta.id), d.meta.id).toBe(true);
+      expect(doc).toContain(`\`${d.meta.findingType}\``);
+      types.add(d.meta.findingType);
+    }
+    expect(types.size).toBe(DETECTORS.length);
+  });
+});

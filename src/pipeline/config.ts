@@ -23,7 +23,10 @@ const DetectorsSchema = z.strictObject({
     .default({}),
   accounts: z.array(AccountSchema).default([]),
   instances: z.record(z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id'), z.strictObject({ addresses: z.array(address) })).default({}),
-  globalServiceRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2').default('us-east-1'),
+  globalServiceRegion: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2')
+    .default('us-east-1'),
   maxTrackedInstances: z.number().int().min(1).max(10_000_000).default(100_000),
   maxAddressesPerInstance: z.number().int().min(1).max(10_000).default(64),
 });

@@ -2,12 +2,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { ct, iamUser, instanceRole } from '../detectors/case-helpers.js';
-import type { Detector } from '../detectors/types.js';
-import { DETECTORS } from '../detectors/registry.js';
-import { FindingStore } from '../findings/store.js';
-import { fixedClock } from '../core/clock.js';
 import { CLOCK, detectPaths, tempDir, testContext } from '../../test/helpers.js';
+import { fixedClock } from '../core/clock.js';
+import { ct, iamUser, instanceRole } from '../detectors/case-helpers.js';
+import { DETECTORS } from '../detectors/registry.js';
+import type { Detector } from '../detectors/types.js';
+import { FindingStore } from '../findings/store.js';
 import { runDetect } from './detect.js';
 
 const WORKSHOP_LOGS = join(import.meta.dirname, '..', '..', 'examples', 'workshop', 'logs');
@@ -29,7 +29,8 @@ function workshopRecords(): Array<Record<string, unknown>> {
 const THREATS = { threatLists: { 'Example-Threat-List': ['203.0.113.10'] } };
 
 function writeFiles(dir: string, records: unknown[], perFile: number): void {
-  for (let i = 0; i * perFile < records.length; i++) writeFileSync(join(dir, `part-${String(i).padStart(3, '0')}.json`), JSON.stringify({ Records: records.slice(i * perFile, (i + 1) * perFile) }));
+  for (let i = 0; i * perFile < records.length; i++)
+    writeFileSync(join(dir, `part-${String(i).padStart(3, '0')}.json`), JSON.stringify({ Records: records.slice(i * perFile, (i + 1) * perFile) }));
 }
 
 /** A deterministic shuffle (mulberry32). */
@@ -105,13 +106,23 @@ describe('runDetect', () => {
     const db = join(tempDir(), 'th.db');
     const store = new FindingStore(db);
     const exploding: Detector = {
-      meta: { id: 'exploding', findingType: 'Test:IAMUser/Exploding', severity: 2, dataSource: 'CloudTrail management events', summary: 'x', aggregation: 'x', eventNames: ['CreateUser'] },
+      meta: {
+        id: 'exploding',
+        findingType: 'Test:IAMUser/Exploding',
+        severity: 2,
+        dataSource: 'CloudTrail management events',
+        summary: 'x',
+        aggregation: 'x',
+        eventNames: ['CreateUser'],
+      },
       evaluate: () => {
         throw new Error('detector bug');
       },
       cases: [],
     };
-    await expect(runDetect({ paths: [WORKSHOP_LOGS], ctx: await testContext(THREATS), clock: CLOCK, store, detectors: [...DETECTORS, exploding] })).rejects.toThrow('detector bug');
+    await expect(
+      runDetect({ paths: [WORKSHOP_LOGS], ctx: await testContext(THREATS), clock: CLOCK, store, detectors: [...DETECTORS, exploding] }),
+    ).rejects.toThrow('detector bug');
     expect(store.findings()).toEqual([]);
     expect((store.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(0);
     store.close();
