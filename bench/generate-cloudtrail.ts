@@ -16,7 +16,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
@@ -364,7 +364,8 @@ function roleIdentity(rng: Rng, account: string, role: string, roleId: string, s
 function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[], ciIps: string[]): Account {
   const id = String(100000000000 + rng.int(899999999999));
   const name = ACCOUNT_NAMES[index] ?? `account-${index}`;
-  const created = START - rng.between(1, 6) * 3600_000;
+  // Sessions were created before the corpus starts (offsets added below stay under 7 hours).
+  const created = START - rng.between(7, 12) * 3600_000;
   const callers = new Map<string, Map<CallerKind, Caller[]>>();
   const instances = new Map<string, Caller[]>();
   const kmsKeys = new Map<string, string[]>();
@@ -733,7 +734,10 @@ function defineApis(): void {
     const arn = keyArn(c);
     const context =
       c.caller.identity.invokedBy === 'cloudtrail.amazonaws.com'
-        ? { 'aws:cloudtrail:arn': `arn:aws:cloudtrail:us-east-1:${c.acct.id}:trail/org-trail`, 'aws:s3:arn': `${bucketArn(`${c.acct.name}-access-logs-${c.acct.id}`)}/AWSLogs/${c.acct.id}/CloudTrail/${c.region}/${s3Key(c)}` }
+        ? {
+            'aws:cloudtrail:arn': `arn:aws:cloudtrail:us-east-1:${c.acct.id}:trail/org-trail`,
+            'aws:s3:arn': `${bucketArn(`${c.acct.name}-access-logs-${c.acct.id}`)}/AWSLogs/${c.acct.id}/CloudTrail/${c.region}/${isoSeconds(c.time).slice(0, 10).replaceAll('-', '/')}/${c.acct.id}_CloudTrail_${c.region}_${isoSeconds(c.time).slice(0, 16).replace(/[-:]/g, '')}Z_${c.rng.chars(ALNUM, 16)}.json.gz`,
+          }
         : kmsContext(c);
     return { req: { keyId: arn, keySpec: 'AES_256', encryptionContext: context }, target: arn, resources: [{ accountId: c.acct.id, type: 'AWS::KMS::Key', ARN: arn }] };
   });
@@ -1662,4 +1666,3 @@ if (isMain()) {
   }
 }
 
-export { dirname as _dirname };

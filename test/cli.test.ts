@@ -10,7 +10,7 @@ const ROOT = join(import.meta.dirname, '..');
 const WORKSHOP = join(ROOT, 'examples', 'workshop');
 
 /** Runs the CLI in-process, capturing its output. */
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}, isTTY = false): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -20,7 +20,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
     stderr: (t) => {
       stderr += t;
     },
-    isTTY: false,
+    isTTY,
     env,
   };
   const code = await main(['node', 'trailhound', ...args], io);
@@ -94,6 +94,12 @@ describe('trailhound CLI', () => {
     expect(r.stdout).not.toContain('\u001b[');
     expect(r.stderr).toMatch(/124 events \(10 duplicates skipped\), 6 findings/);
     expect(r.stderr).toContain('2026-08-22');
+  });
+
+  it('on a terminal: severity colours in the table, progress (files, events, events/s) on stderr', async () => {
+    const r = await cli(['detect', '--config', join(WORKSHOP, 'trailhound.yaml'), join(WORKSHOP, 'logs')], {}, true);
+    expect(r.stderr).toMatch(/files 21\/21 {2}events 124 {2}\d+ events\/s/);
+    expect(r.stdout).toContain('\u001b[');
   });
 
   it('an invalid threat-list line stops the run with file:line and exit 2', async () => {

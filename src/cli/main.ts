@@ -35,6 +35,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** The CLI. Returns the exit code instead of exiting, so it can run in-process in tests. */
 export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
+  /** Colours only on a terminal, and never when NO_COLOR is set (no-color.org). */
+  const colour = io.isTTY && !io.env.NO_COLOR;
   const program = new Command('trailhound')
     .description('Threat detection for AWS: CloudTrail in, GuardDuty-compatible findings out.')
     .version('0.1.0')
@@ -67,7 +69,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
             ? {
                 onProgress: (p) => {
                   const rate = p.elapsedMs > 0 ? Math.round((p.events * 1000) / p.elapsedMs) : 0;
-                  io.stderr(`\r${pc.dim(`files ${p.filesDone}/${p.filesTotal}  events ${p.events}  ${rate} events/s`)}   `);
+                  io.stderr(`\r${pc.createColors(colour).dim(`files ${p.filesDone}/${p.filesTotal}  events ${p.events}  ${rate} events/s`)}   `);
                 },
               }
             : {}),
@@ -76,18 +78,20 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         for (const r of result.rejected) io.stderr(`trailhound: rejected ${safeText(r.message, 1000)}\n`);
         if (opts.format === 'json') io.stdout(`${JSON.stringify(result.findings, null, 2)}\n`);
         else {
-          io.stdout(`${findingsTable(result.findings, io.isTTY)}\n`);
+          io.stdout(`${findingsTable(result.findings, colour)}\n`);
           const s = result.stats;
           const undecided = s.engine.detectors['unauthorized-access-iam-user-instance-credential-exfiltration-inside-aws']?.undecided ?? 0;
           io.stderr(
-            `${pc.dim(
-              `${s.files} files, ${s.events} events (${s.duplicates} duplicates skipped), ${result.findings.length} findings, ` +
-                `${s.rejectedFiles} files and ${s.rejectedRecords} records rejected, ${(s.elapsedMs / 1000).toFixed(1)} s. ` +
-                `AWS IP ranges of ${ctx.intel.awsRanges.createDate}.` +
-                (s.unparseableSources ? ` ${s.unparseableSources} events had a source that is not an address.` : '') +
-                (s.engine.trusted ? ` ${s.engine.trusted} events from trusted addresses.` : '') +
-                (undecided ? ` ${undecided} instance-credential calls from AWS addresses not judged (instance's own addresses unknown).` : ''),
-            )}\n`,
+            `${pc
+              .createColors(colour)
+              .dim(
+                `${s.files} files, ${s.events} events (${s.duplicates} duplicates skipped), ${result.findings.length} findings, ` +
+                  `${s.rejectedFiles} files and ${s.rejectedRecords} records rejected, ${(s.elapsedMs / 1000).toFixed(1)} s. ` +
+                  `AWS IP ranges of ${ctx.intel.awsRanges.createDate}.` +
+                  (s.unparseableSources ? ` ${s.unparseableSources} events had a source that is not an address.` : '') +
+                  (s.engine.trusted ? ` ${s.engine.trusted} events from trusted addresses.` : '') +
+                  (undecided ? ` ${undecided} instance-credential calls from AWS addresses not judged (instance's own addresses unknown).` : ''),
+              )}\n`,
           );
         }
         if (result.rejected.length > 0) exitCode = EXIT.rejected;
@@ -113,7 +117,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       const store = new FindingStore(opts.db);
       try {
         const findings = store.findings({ types: opts.type, ...(minSeverity !== undefined ? { minSeverity } : {}) });
-        io.stdout(opts.format === 'json' ? `${JSON.stringify(findings, null, 2)}\n` : `${findingsTable(findings, io.isTTY)}\n`);
+        io.stdout(opts.format === 'json' ? `${JSON.stringify(findings, null, 2)}\n` : `${findingsTable(findings, colour)}\n`);
       } finally {
         store.close();
       }
@@ -137,7 +141,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       const store = new FindingStore(opts.db);
       try {
         const events = store.eventsOf(opts.principal, since, until, limit);
-        io.stdout(opts.format === 'json' ? `${JSON.stringify(events, null, 2)}\n` : `${eventsTable(events, io.isTTY)}\n`);
+        io.stdout(opts.format === 'json' ? `${JSON.stringify(events, null, 2)}\n` : `${eventsTable(events, colour)}\n`);
       } finally {
         store.close();
       }

@@ -14,7 +14,15 @@ export function safeText(s: string, max = 120): string {
   return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped;
 }
 
-const SEVERITY_COLOUR = { Critical: pc.magenta, High: pc.red, Medium: pc.yellow, Low: pc.blue } as const;
+/** Colours on or off for one output, whatever picocolors guessed from the process's own streams. */
+function palette(colour: boolean) {
+  return pc.createColors(colour);
+}
+
+function severityColour(colour: boolean, label: ReturnType<typeof severityLabel>): (s: string) => string {
+  const c = palette(colour);
+  return { Critical: c.magenta, High: c.red, Medium: c.yellow, Low: c.blue }[label];
+}
 
 /** A fixed-width table; `widths` caps each column, content is escaped. */
 export function table(headers: string[], rows: string[][], colour: boolean, paint?: (row: number, col: number, text: string) => string): string {
@@ -29,7 +37,7 @@ export function table(headers: string[], rows: string[][], colour: boolean, pain
       .join('  ')
       .trimEnd();
   const head = line(headers, -1);
-  return [colour ? pc.bold(head) : head, ...cells.map((r, i) => line(r, i))].join('\n');
+  return [palette(colour).bold(head), ...cells.map((r, i) => line(r, i))].join('\n');
 }
 
 function resourceOf(f: Finding): string {
@@ -61,7 +69,7 @@ export function findingsTable(findings: Finding[], colour: boolean): string {
   return table(['SEVERITY', 'TYPE', 'RESOURCE', 'LAST API', 'REMOTE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], rows, colour, (row, col, text) => {
     if (col !== 0) return text;
     const f = findings[row] as Finding;
-    return SEVERITY_COLOUR[severityLabel(f.severity)](text);
+    return severityColour(colour, severityLabel(f.severity))(text);
   });
 }
 
@@ -77,6 +85,6 @@ export function eventsTable(events: StoredEvent[], colour: boolean): string {
     e.userAgent,
   ]);
   return table(['TIME', 'SERVICE', 'API', 'SOURCE', 'ERROR', 'PRINCIPAL', 'USER AGENT'], rows, colour, (_row, col, text) =>
-    col === 4 && text.trim() ? pc.red(text) : text,
+    col === 4 && text.trim() ? palette(colour).red(text) : text,
   );
 }
