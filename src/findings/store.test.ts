@@ -74,3 +74,19 @@ describe('FindingStore', () => {
     expect(() => new FindingStore(path)).toThrow(/schema version 99/);
   });
 });
+
+describe('FindingStore.eventsOf', () => {
+  it('matches a role name literally (LIKE wildcards in the name are not wildcards)', async () => {
+    const { toApiEvent } = await import('../parsers/cloudtrail.js');
+    const { ct, instanceRole } = await import('../detectors/case-helpers.js');
+    const s = new FindingStore(':memory:');
+    for (const role of ['App_Role', 'AppXRole']) {
+      const e = toApiEvent(ct({ eventName: 'GetUser', userIdentity: instanceRole(role, 'i-0a1b2c3d4e5f67890', `ASIA${role}`) }), 'x');
+      if (e instanceof Error) throw e;
+      s.recordEvent(e);
+    }
+    expect(s.eventsOf('App_Role', 0, Date.parse('2030-01-01')).map((e) => e.accessKeyId)).toEqual(['ASIAApp_Role']);
+    expect(s.eventsOf('App%', 0, Date.parse('2030-01-01'))).toEqual([]);
+    s.close();
+  });
+});

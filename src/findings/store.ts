@@ -215,10 +215,10 @@ export class FindingStore {
         `SELECT * FROM events
          WHERE time >= @since AND time <= @until
            AND (principal_arn = @who OR access_key_id = @who OR user_name = @who OR role_arn = @who
-                OR (principal_type = 'AssumedRole' AND principal_arn LIKE '%:assumed-role/' || @who || '/%'))
+                OR (principal_type = 'AssumedRole' AND principal_arn LIKE '%:assumed-role/' || @pattern || '/%' ESCAPE '\\'))
          ORDER BY time, event_id LIMIT @limit`,
       )
-      .all({ who, since, until, limit }) as EventRow[];
+      .all({ who, pattern: who.replace(/[\\%_]/g, (c) => `\\${c}`), since, until, limit }) as EventRow[];
     return rows.map((r) => ({
       eventId: r.event_id,
       time: new Date(r.time).toISOString(),
