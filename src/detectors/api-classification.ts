@@ -38,9 +38,11 @@ export const DEFAULT_API_CLASSIFICATION: Readonly<Record<string, ApiCategory>> =
   'ec2:GetConsoleOutput': 'unauthorized',
   'ec2:GetConsoleScreenshot': 'unauthorized',
   'ec2:GetLaunchTemplateData': 'unauthorized',
+  'ec2:DescribeInstanceAttribute.userData': 'unauthorized',
   'lambda:GetFunction': 'unauthorized',
   'glue:GetConnection': 'unauthorized',
   'glue:GetConnections': 'unauthorized',
+  'ssm:GetCommandInvocation': 'unauthorized',
   'dynamodb:Scan': 'unauthorized',
   'dynamodb:Query': 'unauthorized',
   'dynamodb:GetItem': 'unauthorized',
@@ -56,8 +58,20 @@ export class ApiClassifier {
     this.table = new Map(Object.entries({ ...DEFAULT_API_CLASSIFICATION, ...overrides }));
   }
 
-  classify(eventSource: string, eventName: string, readOnly: boolean | undefined): ApiCategory {
+  /**
+   * `requestParameters` refines one case the name cannot: `ec2:DescribeInstanceAttribute` of `userData` returns the
+   * user data (often holding secrets), so it is classified as `ec2:DescribeInstanceAttribute.userData`.
+   */
+  classify(eventSource: string, eventName: string, readOnly: boolean | undefined, requestParameters?: unknown): ApiCategory {
     const service = eventSource.endsWith('.amazonaws.com') ? eventSource.slice(0, -'.amazonaws.com'.length) : eventSource;
+    const attribute =
+      eventName === 'DescribeInstanceAttribute' && requestParameters && typeof requestParameters === 'object'
+        ? (requestParameters as Record<string, unknown>).attribute
+        : undefined;
+    if (attribute === 'userData') {
+      const byAttribute = this.table.get(`${service}:${eventName}.userData`);
+      if (byAttribute) return byAttribute;
+    }
     const entry = this.table.get(`${service}:${eventName}`);
     if (entry) return entry;
     if (readOnly === false) return 'unauthorized';

@@ -60,6 +60,16 @@ export function isS3DataEvent(e: ApiEvent): boolean {
   return e.record.eventCategory === undefined && S3_DATA_APIS.has(e.name);
 }
 
+/**
+ * True when an AWS service made the call for the principal (`invokedBy` names a service). The console's sign-in
+ * service is not counted: console calls carry the person's own address and are the person's doing.
+ */
+export function madeByAwsService(e: ApiEvent): boolean {
+  if (e.principal.type === 'AWSService') return true;
+  const by = e.principal.invokedBy;
+  return by !== '' && by !== 'signin.amazonaws.com';
+}
+
 /** The credential (or, without one, the principal) an event was made with: the usual aggregation key. */
 export function credentialKey(e: ApiEvent): string {
   return e.principal.accessKeyId || e.principal.principalId || e.principal.arn || e.principal.type || 'unknown';

@@ -137,6 +137,8 @@ export function toApiEvent(value: unknown, loc: string): ApiEvent | InputError {
     }
     return new InputError(loc, `not a CloudTrail record: "eventName" is ${describeType(rec.eventName)}`);
   }
+  // Logstash-style exports move the time into `@timestamp`; take it from there when `eventTime` is missing.
+  if (rec.eventTime === undefined && typeof rec['@timestamp'] === 'string') rec = { ...rec, eventTime: rec['@timestamp'] };
   for (const key of ['eventSource', 'eventTime'] as const) {
     if (typeof rec[key] !== 'string') return new InputError(loc, `"${key}" is ${describeType(rec[key])}, expected a string`);
   }
@@ -157,8 +159,8 @@ export function toApiEvent(value: unknown, loc: string): ApiEvent | InputError {
     if (v.length > limit) return new InputError(loc, `"userIdentity.${key}" is ${v.length} characters long; the limit is ${limit}`);
   }
   const record = rec as unknown as CloudTrailRecord;
-  const time = Date.parse(record.eventTime);
-  if (Number.isNaN(time)) return new InputError(loc, `"eventTime" is not a time: ${JSON.stringify(record.eventTime.slice(0, 64))}`);
+  const time = parseEventTime(record.eventTime);
+  if (time === undefined) return new InputError(loc, `"eventTime" is not an ISO-8601 time: ${JSON.stringify(record.eventTime.slice(0, 64))}`);
 
   const principal = toPrincipal(record.userIdentity);
   const sourceText = record.sourceIPAddress ?? '';
@@ -194,6 +196,22 @@ export function toApiEvent(value: unknown, loc: string): ApiEvent | InputError {
     record,
     origin: loc,
   };
+}
+
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * CloudTrail writes `2021-03-08T17:41:02Z`. Other exports write fractions, offsets, a space for `T`, or no zone at
+ * all; a time without a zone is UTC (as every CloudTrail time is), never the local time of the machine reading it.
+ */
+export function parseEventTime(text: string): number | undefined {
+  const m = ISO_TIME.exec(text);
+  if (!m) return undefined;
+  const fraction = m[3] ? m[3].slice(0, 4) : '';
+  let zone = m[4] ?? 'Z';
+  if (zone.length === 5) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const t = Date.parse(`${m[1]}T${m[2]}${fraction}${zone.toUpperCase()}`);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 export function toPrincipal(ui: UserIdentity): Principal {

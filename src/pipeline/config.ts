@@ -19,7 +19,10 @@ const AccountSchema = z.strictObject({
 
 const DetectorsSchema = z.strictObject({
   apiClassification: z
-    .record(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+$/, 'expected <service>:<ApiName>, e.g. ssm:GetParameters'), z.enum(['recon', 'unauthorized']))
+    .record(
+      z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9]+(\.userData)?$/, 'expected <service>:<ApiName>, e.g. ssm:GetParameters'),
+      z.enum(['recon', 'unauthorized']),
+    )
     .default({}),
   accounts: z.array(AccountSchema).default([]),
   instances: z.record(z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id'), z.strictObject({ addresses: z.array(address) })).default({}),

@@ -9,6 +9,7 @@ import {
   credentialKey,
   hitBase,
   isS3DataEvent,
+  madeByAwsService,
   S3_DISCOVERY_APIS,
   s3Resource,
   threatEvidence,
@@ -21,14 +22,15 @@ import type { DetectContext, Hit } from '../types.js';
  * address on a custom threat list. Which of the four applies depends on the call:
  * management events split into Recon / UnauthorizedAccess by the API classification table, S3 data events
  * into Discovery (list / metadata) / UnauthorizedAccess (read, write, delete).
- * Calls by AWS services (`AWSService`, or `invokedBy` set) are never attributed to the caller.
+ * Calls made by AWS services (`AWSService`, or `invokedBy` naming a service other than the console's sign-in)
+ * are never attributed to the caller.
  */
 export type ThreatCallKind = 'iam-recon' | 'iam-unauthorized' | 's3-discovery' | 's3-unauthorized';
 
 export function threatCallKind(e: ApiEvent, ctx: DetectContext): ThreatCallKind | undefined {
-  if (e.principal.type === 'AWSService' || e.principal.invokedBy) return undefined;
+  if (madeByAwsService(e)) return undefined;
   if (isS3DataEvent(e)) return S3_DISCOVERY_APIS.has(e.name) ? 's3-discovery' : 's3-unauthorized';
-  const category: ApiCategory = ctx.classifier.classify(e.source, e.name, e.readOnly);
+  const category: ApiCategory = ctx.classifier.classify(e.source, e.name, e.readOnly, e.record.requestParameters);
   return category === 'recon' ? 'iam-recon' : 'iam-unauthorized';
 }
 

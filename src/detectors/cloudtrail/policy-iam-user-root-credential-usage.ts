@@ -1,4 +1,5 @@
 import { ct, iamUser, root } from '../case-helpers.js';
+import { madeByAwsService } from '../common.js';
 import type { Detector } from '../types.js';
 import { principalHit } from './account-tampering.js';
 
@@ -6,7 +7,8 @@ const TYPE = 'Policy:IAMUser/RootCredentialUsage';
 
 /**
  * A request made with the root user's credentials (API calls and console sign-ins, successful or not).
- * Calls AWS makes for the root user (`invokedBy`) and service events are not counted.
+ * Calls an AWS service makes for the root user (`invokedBy` naming a service) and service events are not counted;
+ * console calls (`invokedBy: signin.amazonaws.com`) are the root user's own and count.
  */
 export const policyIamUserRootCredentialUsage: Detector = {
   meta: {
@@ -19,7 +21,7 @@ export const policyIamUserRootCredentialUsage: Detector = {
   },
   evaluate(e) {
     const p = e.principal;
-    if (p.type !== 'Root' || p.invokedBy || e.record.eventType === 'AwsServiceEvent') return undefined;
+    if (p.type !== 'Root' || madeByAwsService(e) || e.record.eventType === 'AwsServiceEvent') return undefined;
     return principalHit(
       e,
       TYPE,
@@ -43,6 +45,11 @@ export const policyIamUserRootCredentialUsage: Detector = {
           userIdentity: { type: 'Root', principalId: '111122223333', arn: 'arn:aws:iam::111122223333:root', accountId: '111122223333' },
         }),
       ],
+    },
+    {
+      name: 'root creating a key in the console',
+      expect: 1,
+      records: [ct({ eventName: 'CreateAccessKey', readOnly: false, userIdentity: { ...root(), invokedBy: 'signin.amazonaws.com' } })],
     },
     { name: 'IAM user', expect: 0, records: [ct({ eventName: 'CreateAccessKey', userIdentity: iamUser() })] },
     {

@@ -44,6 +44,20 @@ export const unauthorizedAccessIamUserMaliciousIpCallerCustom: Detector = {
       ],
     },
     { name: 'IPv6 threat entry', expect: 1, threatList: ['2001:db8::/32'], records: [ct({ eventName: 'CreateUser', sourceIPAddress: '2001:db8::17' })] },
+    {
+      name: 'GetCommandInvocation returns command output',
+      expect: 1,
+      threatList: ['198.51.100.7'],
+      records: [ct({ eventSource: 'ssm', eventName: 'GetCommandInvocation' })],
+    },
+    {
+      name: 'DescribeInstanceAttribute of userData reads user data',
+      expect: 1,
+      threatList: ['198.51.100.7'],
+      records: [
+        ct({ eventSource: 'ec2', eventName: 'DescribeInstanceAttribute', requestParameters: { instanceId: 'i-0a1b2c3d4e5f67890', attribute: 'userData' } }),
+      ],
+    },
     { name: 'ListUsers is recon, not this type', expect: 0, threatList: ['198.51.100.7'], records: [ct({ eventName: 'ListUsers' })] },
     {
       name: 'private address on a list never matches',
