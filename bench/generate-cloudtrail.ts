@@ -28,6 +28,8 @@ export const DEFAULT_SEED = 'trailhound-bench';
 export const THREAT_LIST_ENTRIES = 250_000;
 /** Written to OUT/corpus.json; its presence marks OUT/AWSLogs as ours (and so safe to replace). */
 export const MANIFEST = 'corpus.json';
+/** Bumped whenever the generator's output changes, so that `bench/run.ts` regenerates an older corpus. */
+export const CORPUS_VERSION = 2;
 const ATTACK_SHARE = 0.001;
 const START = Date.UTC(2025, 2, 3, 0, 0, 0);
 const FILE_WINDOW_MS = 5 * 60_000;
@@ -171,6 +173,15 @@ export class Weighted<T> {
 // ---------------------------------------------------------------------------------------------------------
 // Addresses
 
+function getOrSet<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
 function ipToText(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
@@ -187,7 +198,16 @@ function mask(n: number, len: number): number {
 function isNonPublicV4(n: number): boolean {
   const a = n >>> 24;
   const b = (n >>> 16) & 255;
-  return a === 0 || a === 10 || a === 127 || a >= 224 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    a >= 224 ||
+    (a === 100 && b >= 64 && b < 128) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b < 32) ||
+    (a === 192 && b === 168)
+  );
 }
 
 interface Prefix {
@@ -233,9 +253,7 @@ class AwsSpace {
         const first = start >>> 24;
         // Prefer the classic EC2 blocks (3.x, 18.x, 52.x, 54.x) that analysts recognise.
         if (first === 3 || first === 18 || first === 52 || first === 54) {
-          let list = this.ec2.get(p.region);
-          if (!list) this.ec2.set(p.region, (list = []));
-          list.push({ start, size });
+          getOrSet(this.ec2, p.region, () => []).push({ start, size });
         }
       }
     }
@@ -290,7 +308,19 @@ const HOSTING_OCTETS = [5, 23, 37, 45, 89, 91, 93, 103, 141, 146, 154, 167, 178,
 // The simulated organisation
 
 type CallerKind = 'instance' | 'workload' | 'human' | 'automation' | 'console' | 'service' | 'internal' | 'root';
-type Agent = 'aws-cli' | 'boto3' | 'sdk-java' | 'sdk-js' | 'terraform' | 'ssm-agent' | 'console' | 'browser' | 'service' | 'internal' | 'kali-cli' | 'kali-boto3';
+type Agent =
+  | 'aws-cli'
+  | 'boto3'
+  | 'sdk-java'
+  | 'sdk-js'
+  | 'terraform'
+  | 'ssm-agent'
+  | 'console'
+  | 'browser'
+  | 'service'
+  | 'internal'
+  | 'kali-cli'
+  | 'kali-boto3';
 
 interface Caller {
   kind: CallerKind;
@@ -329,9 +359,33 @@ interface Account {
 const ACCOUNT_NAMES = ['prod', 'staging', 'shared-services'];
 const ACCOUNT_WEIGHT = [0.5, 0.3, 0.2];
 const HUMANS = ['alice.nguyen', 'bob.schmidt', 'carol.dsouza', 'dmitri.ivanov', 'erin.okafor', 'farid.haddad', 'grace.lee', 'hiro.tanaka'];
-const SSO_USERS = ['priya.raman', 'lucas.martin', 'sofia.rossi', 'noah.williams', 'mei.chen', 'omar.aziz', 'julia.kowalski', 'samuel.adeyemi', 'ines.garcia', 'tom.becker'];
+const SSO_USERS = [
+  'priya.raman',
+  'lucas.martin',
+  'sofia.rossi',
+  'noah.williams',
+  'mei.chen',
+  'omar.aziz',
+  'julia.kowalski',
+  'samuel.adeyemi',
+  'ines.garcia',
+  'tom.becker',
+];
 const INSTANCE_ROLES = ['web-app-instance-role', 'batch-worker-role', 'eks-node-role', 'jenkins-agent-role', 'bastion-host-role', 'kafka-broker-role'];
-const FUNCTIONS = ['order-processor', 'image-resizer', 'webhook-dispatcher', 'nightly-report', 'auth-token-refresher', 'invoice-generator', 'audit-log-shipper', 'cache-warmer', 'user-sync', 'thumbnail-builder', 'payment-reconciler', 'sqs-dlq-redriver'];
+const FUNCTIONS = [
+  'order-processor',
+  'image-resizer',
+  'webhook-dispatcher',
+  'nightly-report',
+  'auth-token-refresher',
+  'invoice-generator',
+  'audit-log-shipper',
+  'cache-warmer',
+  'user-sync',
+  'thumbnail-builder',
+  'payment-reconciler',
+  'sqs-dlq-redriver',
+];
 
 function accessKey(rng: Rng, prefix: 'AKIA' | 'ASIA'): string {
   return prefix + rng.chars(UPPER_ALNUM, 16);
@@ -345,7 +399,15 @@ function isoSeconds(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
-function roleIdentity(rng: Rng, account: string, role: string, roleId: string, session: string, created: number, extra?: Record<string, unknown>): Record<string, unknown> {
+function roleIdentity(
+  rng: Rng,
+  account: string,
+  role: string,
+  roleId: string,
+  session: string,
+  created: number,
+  extra?: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     type: 'AssumedRole',
     principalId: `${roleId}:${session}`,
@@ -372,16 +434,14 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
   const vpce = new Map<string, string>();
   const roleIds = new Map<string, string>();
   const roleId = (role: string): string => {
-    let rid = roleIds.get(role);
-    if (!rid) roleIds.set(role, (rid = uniqueId(rng, 'AROA')));
-    return rid;
+    return getOrSet(roleIds, role, () => uniqueId(rng, 'AROA'));
   };
   const add = (region: string, c: Caller): Caller => {
-    let byKind = callers.get(region);
-    if (!byKind) callers.set(region, (byKind = new Map()));
-    let list = byKind.get(c.kind);
-    if (!list) byKind.set(c.kind, (list = []));
-    list.push(c);
+    getOrSet(
+      getOrSet(callers, region, () => new Map()),
+      c.kind,
+      () => [],
+    ).push(c);
     return c;
   };
   const scale = index === 0 ? 1 : index === 1 ? 0.6 : 0.4;
@@ -390,7 +450,14 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
   const iamUsers: Caller[] = [];
   const humanCount = Math.max(3, Math.round(HUMANS.length * scale));
   for (const user of HUMANS.slice(0, humanCount)) {
-    const identity = { type: 'IAMUser', principalId: uniqueId(rng, 'AIDA'), arn: `arn:aws:iam::${id}:user/${user}`, accountId: id, accessKeyId: accessKey(rng, 'AKIA'), userName: user };
+    const identity = {
+      type: 'IAMUser',
+      principalId: uniqueId(rng, 'AIDA'),
+      arn: `arn:aws:iam::${id}:user/${user}`,
+      accountId: id,
+      accessKeyId: accessKey(rng, 'AKIA'),
+      userName: user,
+    };
     const sources = [rng.pick(officeIps), rng.pick(officeIps)];
     iamUsers.push({ kind: 'human', identity, arn: identity.arn, sources, privateIps: [], agents: ['aws-cli', 'aws-cli', 'boto3'], mix: 'human' });
   }
@@ -401,13 +468,32 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
     ['monitoring-integration', ['boto3']],
   ];
   for (const [user, agents] of automationUsers) {
-    const identity = { type: 'IAMUser', principalId: uniqueId(rng, 'AIDA'), arn: `arn:aws:iam::${id}:user/${user}`, accountId: id, accessKeyId: accessKey(rng, 'AKIA'), userName: user };
-    iamUsers.push({ kind: 'automation', identity, arn: identity.arn, sources: [rng.pick(ciIps), rng.pick(ciIps), rng.pick(ciIps)], privateIps: [], agents, mix: 'automation' });
+    const identity = {
+      type: 'IAMUser',
+      principalId: uniqueId(rng, 'AIDA'),
+      arn: `arn:aws:iam::${id}:user/${user}`,
+      accountId: id,
+      accessKeyId: accessKey(rng, 'AKIA'),
+      userName: user,
+    };
+    iamUsers.push({
+      kind: 'automation',
+      identity,
+      arn: identity.arn,
+      sources: [rng.pick(ciIps), rng.pick(ciIps), rng.pick(ciIps)],
+      privateIps: [],
+      agents,
+      mix: 'automation',
+    });
   }
   const leakedUser = iamUsers.find((u) => (u.identity.userName as string) === 'ci-deployer') as Caller;
 
   // SSO (Identity Center) sessions of people: console and CLI.
-  const ssoRoles = [`AWSReservedSSO_AdministratorAccess_${rng.hex(16)}`, `AWSReservedSSO_PowerUserAccess_${rng.hex(16)}`, `AWSReservedSSO_ReadOnlyAccess_${rng.hex(16)}`];
+  const ssoRoles = [
+    `AWSReservedSSO_AdministratorAccess_${rng.hex(16)}`,
+    `AWSReservedSSO_PowerUserAccess_${rng.hex(16)}`,
+    `AWSReservedSSO_ReadOnlyAccess_${rng.hex(16)}`,
+  ];
   const ssoPeople: Array<{ console: Caller; cli: Caller }> = [];
   for (const person of SSO_USERS.slice(0, Math.max(4, Math.round(SSO_USERS.length * scale)))) {
     const role = rng.pick(ssoRoles);
@@ -416,7 +502,16 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
     const consoleId = roleIdentity(rng, id, role, roleId(role), session, created + rng.int(3600_000));
     const cliId = roleIdentity(rng, id, role, roleId(role), session, created + rng.int(3600_000));
     ssoPeople.push({
-      console: { kind: 'console', identity: consoleId, arn: consoleId.arn as string, sources, privateIps: [], agents: ['console'], mix: 'console', fromConsole: true },
+      console: {
+        kind: 'console',
+        identity: consoleId,
+        arn: consoleId.arn as string,
+        sources,
+        privateIps: [],
+        agents: ['console'],
+        mix: 'console',
+        fromConsole: true,
+      },
       cli: { kind: 'human', identity: cliId, arn: cliId.arn as string, sources, privateIps: [], agents: ['aws-cli', 'boto3'], mix: 'human' },
     });
   }
@@ -433,8 +528,25 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
       add(region, p.console);
       add(region, p.cli);
     }
-    add(region, { kind: 'automation', identity: ciRole, arn: ciRole.arn as string, sources: ciIps.slice(0, 40), privateIps: [], agents: ['sdk-js', 'aws-cli', 'terraform'], mix: 'automation' });
-    add(region, { kind: 'root', identity: rootIdentity, arn: rootIdentity.arn, sources: [rng.pick(officeIps)], privateIps: [], agents: ['browser'], mix: 'root', fromConsole: true });
+    add(region, {
+      kind: 'automation',
+      identity: ciRole,
+      arn: ciRole.arn as string,
+      sources: ciIps.slice(0, 40),
+      privateIps: [],
+      agents: ['sdk-js', 'aws-cli', 'terraform'],
+      mix: 'automation',
+    });
+    add(region, {
+      kind: 'root',
+      identity: rootIdentity,
+      arn: rootIdentity.arn,
+      sources: [rng.pick(officeIps)],
+      privateIps: [],
+      agents: ['browser'],
+      mix: 'root',
+      fromConsole: true,
+    });
 
     // EC2 instances with instance profiles (IMDSv2 credentials: ec2RoleDelivery 2.0).
     const regionInstances: Caller[] = [];
@@ -446,7 +558,8 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
       // Instances in public subnets call from their own public address, the others through the NAT gateway.
       const sources = rng.chance(0.4) ? [aws.ec2Address(rng, region)] : nat;
       const privateIps = [`10.${rng.between(0, 3)}.${rng.between(0, 255)}.${rng.between(4, 250)}`];
-      const agents: Agent[] = role === 'jenkins-agent-role' ? ['aws-cli', 'terraform'] : role === 'kafka-broker-role' ? ['sdk-java'] : ['boto3', 'sdk-java', 'sdk-js', 'aws-cli'];
+      const agents: Agent[] =
+        role === 'jenkins-agent-role' ? ['aws-cli', 'terraform'] : role === 'kafka-broker-role' ? ['sdk-java'] : ['boto3', 'sdk-java', 'sdk-js', 'aws-cli'];
       const c = add(region, { kind: 'instance', identity, arn: identity.arn as string, sources, privateIps, agents, mix: 'instance', instanceId });
       regionInstances.push(c);
     }
@@ -458,7 +571,15 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
     for (const fn of FUNCTIONS.slice(0, Math.round(FUNCTIONS.length * scale))) {
       const role = `${fn}-role`;
       const identity = roleIdentity(rng, id, role, roleId(role), fn, created + rng.int(3600_000));
-      add(region, { kind: 'workload', identity, arn: identity.arn as string, sources: lambdaIps, privateIps: [], agents: rng.chance(0.5) ? ['sdk-js'] : ['boto3'], mix: 'workload' });
+      add(region, {
+        kind: 'workload',
+        identity,
+        arn: identity.arn as string,
+        sources: lambdaIps,
+        privateIps: [],
+        agents: rng.chance(0.5) ? ['sdk-js'] : ['boto3'],
+        mix: 'workload',
+      });
     }
     for (let i = 0; i < 4; i++) {
       const role = `ecs-task-role-${['api', 'worker', 'scheduler', 'frontend'][i]}`;
@@ -473,7 +594,15 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
       ['ecs-tasks.amazonaws.com', 'svc-ecs', 1],
       ['cloudtrail.amazonaws.com', 'svc-cloudtrail', 1],
     ] as const) {
-      const c: Caller = { kind: 'service', identity: { type: 'AWSService', invokedBy: svc }, arn: svc, sources: [svc], privateIps: [], agents: ['service'], mix };
+      const c: Caller = {
+        kind: 'service',
+        identity: { type: 'AWSService', invokedBy: svc },
+        arn: svc,
+        sources: [svc],
+        privateIps: [],
+        agents: ['service'],
+        mix,
+      };
       for (let i = 0; i < n; i++) add(region, c);
     }
     // Service-linked roles (source is the service) and calls AWS logs as `AWS Internal`.
@@ -487,16 +616,34 @@ function buildAccount(rng: Rng, aws: AwsSpace, index: number, officeIps: string[
     }
     const internalRole = rng.pick(FUNCTIONS);
     const internalId = roleIdentity(rng, id, `${internalRole}-role`, roleId(`${internalRole}-role`), internalRole, created);
-    add(region, { kind: 'internal', identity: internalId, arn: internalId.arn as string, sources: ['AWS Internal'], privateIps: [], agents: ['internal'], mix: 'internal-aws' });
+    add(region, {
+      kind: 'internal',
+      identity: internalId,
+      arn: internalId.arn as string,
+      sources: ['AWS Internal'],
+      privateIps: [],
+      agents: ['internal'],
+      mix: 'internal-aws',
+    });
   }
 
   return {
     id,
     name,
-    buckets: ['app-assets', 'user-uploads', 'data-lake-raw', 'data-lake-curated', 'backups', 'terraform-state', 'build-artifacts', 'access-logs'].map((b) => `${name}-${b}-${id}`),
+    buckets: ['app-assets', 'user-uploads', 'data-lake-raw', 'data-lake-curated', 'backups', 'terraform-state', 'build-artifacts', 'access-logs'].map(
+      (b) => `${name}-${b}-${id}`,
+    ),
     tables: ['orders', 'sessions', 'users', 'inventory', 'idempotency-keys', 'terraform-locks', 'feature-flags'],
     secrets: ['db/primary/credentials', 'api/stripe-key', 'api/sendgrid-token', 'oauth/client-secret', 'kafka/sasl-credentials'].map((s) => `${name}/${s}`),
-    params: ['/app/config/feature-flags', '/app/db/host', '/app/db/password', '/app/cache/endpoint', '/shared/datadog/api-key', '/cloudwatch-agent/config', '/app/jwt/signing-key'].map((p) => `/${name}${p}`),
+    params: [
+      '/app/config/feature-flags',
+      '/app/db/host',
+      '/app/db/password',
+      '/app/cache/endpoint',
+      '/shared/datadog/api-key',
+      '/cloudwatch-agent/config',
+      '/app/jwt/signing-key',
+    ].map((p) => `/${name}${p}`),
     functions: FUNCTIONS,
     roles: [...INSTANCE_ROLES, ...FUNCTIONS.map((f) => `${f}-role`), 'github-actions-deploy', 'OrganizationAccountAccessRole', ...ssoRoles],
     stacks: ['network-baseline', 'app-service', 'data-pipeline', 'monitoring', 'iam-baseline'].map((s) => `${name}-${s}`),
@@ -543,7 +690,11 @@ interface Api {
 
 const APIS = new Map<string, Api>();
 
-function api(key: string, opts: { readOnly?: boolean; data?: boolean; global?: boolean; source?: string; eventType?: string }, build: (c: Ctx) => Body = () => ({})): void {
+function api(
+  key: string,
+  opts: { readOnly?: boolean; data?: boolean; global?: boolean; source?: string; eventType?: string },
+  build: (c: Ctx) => Body = () => ({}),
+): void {
   const [svc, name] = key.split(':') as [string, string];
   APIS.set(key, {
     svc,
@@ -625,7 +776,14 @@ function s3Bucket(c: Ctx, sub: string): Body {
     req: { bucketName: bucket, Host: host, [sub]: '' },
     host,
     target: bucketArn(bucket),
-    extra: { SignatureVersion: 'SigV4', CipherSuite: 'TLS_AES_128_GCM_SHA256', bytesTransferredIn: 0, AuthenticationMethod: 'AuthHeader', 'x-amz-id-2': c.rng.pick(amzIdPool), bytesTransferredOut: c.rng.between(200, 3000) },
+    extra: {
+      SignatureVersion: 'SigV4',
+      CipherSuite: 'TLS_AES_128_GCM_SHA256',
+      bytesTransferredIn: 0,
+      AuthenticationMethod: 'AuthHeader',
+      'x-amz-id-2': c.rng.pick(amzIdPool),
+      bytesTransferredOut: c.rng.between(200, 3000),
+    },
     resources: [{ accountId: c.acct.id, type: 'AWS::S3::Bucket', ARN: bucketArn(bucket) }],
   };
 }
@@ -723,12 +881,20 @@ function defineApis(): void {
   const kmsContext = (c: Ctx): Record<string, string> => {
     const r = c.rng.int(3);
     if (r === 0) return { 'aws:s3:arn': `${bucketArn(c.rng.pick(c.acct.buckets))}/${s3Key(c)}` };
-    if (r === 1) return { SecretARN: `arn:aws:secretsmanager:${c.region}:${c.acct.id}:secret:${c.rng.pick(c.acct.secrets)}-${c.rng.chars(ALNUM, 6)}`, SecretVersionId: c.rng.uuid() };
+    if (r === 1)
+      return {
+        SecretARN: `arn:aws:secretsmanager:${c.region}:${c.acct.id}:secret:${c.rng.pick(c.acct.secrets)}-${c.rng.chars(ALNUM, 6)}`,
+        SecretVersionId: c.rng.uuid(),
+      };
     return { 'aws:lambda:FunctionArn': `arn:aws:lambda:${c.region}:${c.acct.id}:function:${c.rng.pick(c.acct.functions)}` };
   };
   api('kms:Decrypt', {}, (c) => {
     const arn = keyArn(c);
-    return { req: { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: kmsContext(c) }, target: arn, resources: [{ accountId: c.acct.id, type: 'AWS::KMS::Key', ARN: arn }] };
+    return {
+      req: { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: kmsContext(c) },
+      target: arn,
+      resources: [{ accountId: c.acct.id, type: 'AWS::KMS::Key', ARN: arn }],
+    };
   });
   api('kms:GenerateDataKey', {}, (c) => {
     const arn = keyArn(c);
@@ -739,7 +905,11 @@ function defineApis(): void {
             'aws:s3:arn': `${bucketArn(`${c.acct.name}-access-logs-${c.acct.id}`)}/AWSLogs/${c.acct.id}/CloudTrail/${c.region}/${isoSeconds(c.time).slice(0, 10).replaceAll('-', '/')}/${c.acct.id}_CloudTrail_${c.region}_${isoSeconds(c.time).slice(0, 16).replace(/[-:]/g, '')}Z_${c.rng.chars(ALNUM, 16)}.json.gz`,
           }
         : kmsContext(c);
-    return { req: { keyId: arn, keySpec: 'AES_256', encryptionContext: context }, target: arn, resources: [{ accountId: c.acct.id, type: 'AWS::KMS::Key', ARN: arn }] };
+    return {
+      req: { keyId: arn, keySpec: 'AES_256', encryptionContext: context },
+      target: arn,
+      resources: [{ accountId: c.acct.id, type: 'AWS::KMS::Key', ARN: arn }],
+    };
   });
   api('kms:DescribeKey', {}, (c) => {
     const arn = keyArn(c);
@@ -747,7 +917,11 @@ function defineApis(): void {
   });
   api('kms:ListAliases', {}, () => ({ req: { limit: 100 } }));
   // STS
-  api('sts:GetCallerIdentity', { readOnly: true }, (c) => ({ req: null, resp: null, host: c.rng.chance(0.5) ? 'sts.amazonaws.com' : `sts.${c.region}.amazonaws.com` }));
+  api('sts:GetCallerIdentity', { readOnly: true }, (c) => ({
+    req: null,
+    resp: null,
+    host: c.rng.chance(0.5) ? 'sts.amazonaws.com' : `sts.${c.region}.amazonaws.com`,
+  }));
   api('sts:AssumeRole', { readOnly: true }, assumeRole);
   // EC2
   api('ec2:DescribeInstances', {}, (c) => {
@@ -759,9 +933,13 @@ function defineApis(): void {
       ['vpc-id', `vpc-0${c.rng.hex(16)}`],
     ]);
   });
-  api('ec2:DescribeInstanceStatus', {}, (c) => ({ req: { instancesSet: { items: [{ instanceId: instanceOf(c) }] }, filterSet: {}, includeAllInstances: true } }));
+  api('ec2:DescribeInstanceStatus', {}, (c) => ({
+    req: { instancesSet: { items: [{ instanceId: instanceOf(c) }] }, filterSet: {}, includeAllInstances: true },
+  }));
   api('ec2:DescribeTags', {}, (c) => describeWithFilter(c, [['resource-id', instanceOf(c)]]));
-  api('ec2:DescribeSecurityGroups', {}, (c) => ({ req: { securityGroupSet: {}, securityGroupIdSet: { items: [{ groupId: `sg-0${c.rng.hex(16)}` }] }, filterSet: {} } }));
+  api('ec2:DescribeSecurityGroups', {}, (c) => ({
+    req: { securityGroupSet: {}, securityGroupIdSet: { items: [{ groupId: `sg-0${c.rng.hex(16)}` }] }, filterSet: {} },
+  }));
   api('ec2:DescribeVpcs', {}, () => ({ req: { vpcSet: {}, filterSet: {} } }));
   api('ec2:DescribeSubnets', {}, (c) => describeWithFilter(c, [['vpc-id', `vpc-0${c.rng.hex(16)}`]]));
   api('ec2:DescribeVolumes', {}, (c) => describeWithFilter(c, [['attachment.instance-id', instanceOf(c)]]));
@@ -769,7 +947,15 @@ function defineApis(): void {
   api('ec2:DescribeAddresses', {}, () => ({ req: { publicIpsSet: {}, allocationIdsSet: {}, filterSet: {} } }));
   api('ec2:DescribeRegions', {}, () => ({ req: { regionSet: {}, allRegions: true } }));
   api('ec2:CreateTags', { readOnly: false }, (c) => ({
-    req: { resourcesSet: { items: [{ resourceId: instanceOf(c) }] }, tagSet: { items: [{ key: 'Owner', value: 'platform-team' }, { key: 'CostCenter', value: 'cc-1042' }] } },
+    req: {
+      resourcesSet: { items: [{ resourceId: instanceOf(c) }] },
+      tagSet: {
+        items: [
+          { key: 'Owner', value: 'platform-team' },
+          { key: 'CostCenter', value: 'cc-1042' },
+        ],
+      },
+    },
     resp: { requestId: c.rng.uuid(), _return: true },
   }));
   api('ec2:RunInstances', { readOnly: false }, (c) => {
@@ -786,7 +972,17 @@ function defineApis(): void {
         disableApiTermination: false,
         iamInstanceProfile: { arn: `arn:aws:iam::${c.acct.id}:instance-profile/${role}` },
         metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 2, httpEndpoint: 'enabled' },
-        tagSpecificationSet: { items: [{ resourceType: 'instance', tags: [{ key: 'Name', value: 'worker' }, { key: 'ManagedBy', value: 'terraform' }] }] },
+        tagSpecificationSet: {
+          items: [
+            {
+              resourceType: 'instance',
+              tags: [
+                { key: 'Name', value: 'worker' },
+                { key: 'ManagedBy', value: 'terraform' },
+              ],
+            },
+          ],
+        },
       },
       resp: {
         requestId: c.rng.uuid(),
@@ -851,18 +1047,31 @@ function defineApis(): void {
     const name = c.rng.pick(c.acct.params);
     return { req: { name, withDecryption: true }, target: `arn:aws:ssm:${c.region}:${c.acct.id}:parameter${name}` };
   });
-  api('ssm:GetParameters', {}, (c) => ({ req: { names: [c.rng.pick(c.acct.params), c.rng.pick(c.acct.params), c.rng.pick(c.acct.params)], withDecryption: true } }));
+  api('ssm:GetParameters', {}, (c) => ({
+    req: { names: [c.rng.pick(c.acct.params), c.rng.pick(c.acct.params), c.rng.pick(c.acct.params)], withDecryption: true },
+  }));
   api('ssm:DescribeParameters', {}, () => ({ req: { maxResults: 50 } }));
   api('ssm:DescribeInstanceInformation', {}, () => ({ req: { maxResults: 50, filters: [{ key: 'PingStatus', values: ['Online'] }] } }));
   api('ssm:PutParameter', { readOnly: false }, (c) => ({
-    req: { name: c.rng.pick(c.acct.params), type: 'SecureString', overwrite: true, keyId: 'alias/aws/ssm', tier: 'Standard', value: 'HIDDEN_DUE_TO_SECURITY_REASONS' },
+    req: {
+      name: c.rng.pick(c.acct.params),
+      type: 'SecureString',
+      overwrite: true,
+      keyId: 'alias/aws/ssm',
+      tier: 'Standard',
+      value: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+    },
     resp: { version: c.rng.between(2, 40), tier: 'Standard' },
   }));
   api('ssm:StartSession', { readOnly: false }, (c) => {
     const id = `${c.rng.pick(SSO_USERS)}-${c.rng.chars('abcdefghijklmnopqrstuvwxyz0123456789', 17)}`;
     return {
       req: { target: instanceOf(c) },
-      resp: { sessionId: id, tokenValue: 'Value hidden due to security reasons.', streamUrl: `wss://ssmmessages.${c.region}.amazonaws.com/v1/data-channel/${id}?role=publish_subscribe&cell-number=${c.rng.chars(B64, 64)}` },
+      resp: {
+        sessionId: id,
+        tokenValue: 'Value hidden due to security reasons.',
+        streamUrl: `wss://ssmmessages.${c.region}.amazonaws.com/v1/data-channel/${id}?role=publish_subscribe&cell-number=${c.rng.chars(B64, 64)}`,
+      },
     };
   });
   // Secrets Manager
@@ -872,11 +1081,24 @@ function defineApis(): void {
   });
   api('secretsmanager:ListSecrets', {}, () => ({ req: { maxResults: 100 } }));
   // CloudWatch Logs
-  const logGroup = (c: Ctx): string => (c.rng.chance(0.6) ? `/aws/lambda/${c.rng.pick(c.acct.functions)}` : c.rng.pick(['/ecs/api', '/ecs/worker', '/var/log/messages', '/app/access', '/aws/eks/cluster']));
-  api('logs:CreateLogStream', { readOnly: false }, (c) => ({ req: { logGroupName: logGroup(c), logStreamName: `${isoSeconds(c.time).slice(0, 10).replaceAll('-', '/')}/[$LATEST]${c.rng.hex(32)}` } }));
+  const logGroup = (c: Ctx): string =>
+    c.rng.chance(0.6)
+      ? `/aws/lambda/${c.rng.pick(c.acct.functions)}`
+      : c.rng.pick(['/ecs/api', '/ecs/worker', '/var/log/messages', '/app/access', '/aws/eks/cluster']);
+  api('logs:CreateLogStream', { readOnly: false }, (c) => ({
+    req: { logGroupName: logGroup(c), logStreamName: `${isoSeconds(c.time).slice(0, 10).replaceAll('-', '/')}/[$LATEST]${c.rng.hex(32)}` },
+  }));
   api('logs:DescribeLogStreams', {}, (c) => ({ req: { logGroupName: logGroup(c), orderBy: 'LastEventTime', descending: true, limit: 1 } }));
   api('logs:DescribeLogGroups', {}, (c) => ({ req: c.rng.chance(0.5) ? { limit: 50 } : { logGroupNamePrefix: '/aws/lambda/' } }));
-  api('logs:FilterLogEvents', {}, (c) => ({ req: { logGroupName: logGroup(c), startTime: c.time - 3600_000, endTime: c.time, filterPattern: c.rng.pick(['ERROR', '"Exception"', '{ $.level = "error" }', 'timeout']), interleaved: true } }));
+  api('logs:FilterLogEvents', {}, (c) => ({
+    req: {
+      logGroupName: logGroup(c),
+      startTime: c.time - 3600_000,
+      endTime: c.time,
+      filterPattern: c.rng.pick(['ERROR', '"Exception"', '{ $.level = "error" }', 'timeout']),
+      interleaved: true,
+    },
+  }));
   api('logs:GetLogEvents', {}, (c) => ({ req: { logGroupName: logGroup(c), logStreamName: `${c.rng.hex(32)}`, startFromHead: false, limit: 10000 } }));
   // CloudWatch
   api('monitoring:GetMetricData', { source: 'monitoring.amazonaws.com' }, (c) => ({
@@ -884,7 +1106,11 @@ function defineApis(): void {
       metricDataQueries: [0, 1, 2].map((i) => ({
         id: `m${i}`,
         metricStat: {
-          metric: { namespace: 'AWS/EC2', metricName: ['CPUUtilization', 'NetworkIn', 'NetworkOut'][i], dimensions: [{ name: 'InstanceId', value: instanceOf(c) }] },
+          metric: {
+            namespace: 'AWS/EC2',
+            metricName: ['CPUUtilization', 'NetworkIn', 'NetworkOut'][i],
+            dimensions: [{ name: 'InstanceId', value: instanceOf(c) }],
+          },
           period: 300,
           stat: 'Average',
         },
@@ -894,7 +1120,9 @@ function defineApis(): void {
       endTime: isoSeconds(c.time),
     },
   }));
-  api('monitoring:DescribeAlarms', { source: 'monitoring.amazonaws.com' }, (c) => ({ req: c.rng.chance(0.5) ? { stateValue: 'ALARM', maxRecords: 100 } : { alarmNamePrefix: `${c.acct.name}-` } }));
+  api('monitoring:DescribeAlarms', { source: 'monitoring.amazonaws.com' }, (c) => ({
+    req: c.rng.chance(0.5) ? { stateValue: 'ALARM', maxRecords: 100 } : { alarmNamePrefix: `${c.acct.name}-` },
+  }));
   api('monitoring:ListMetrics', { source: 'monitoring.amazonaws.com' }, () => ({ req: { namespace: 'AWS/EC2', metricName: 'CPUUtilization' } }));
   // DynamoDB
   for (const name of ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']) api(`dynamodb:${name}`, { data: true }, (c) => ddbItem(c, name));
@@ -911,36 +1139,63 @@ function defineApis(): void {
   api('iam:ListRolePolicies', g, (c) => ({ req: { roleName: role(c) }, host: 'iam.amazonaws.com' }));
   api('iam:ListInstanceProfilesForRole', g, (c) => ({ req: { roleName: role(c) }, host: 'iam.amazonaws.com' }));
   api('iam:GetPolicy', g, (c) => ({ req: { policyArn: `arn:aws:iam::${c.acct.id}:policy/${role(c)}-policy` }, host: 'iam.amazonaws.com' }));
-  api('iam:GetPolicyVersion', g, (c) => ({ req: { policyArn: `arn:aws:iam::${c.acct.id}:policy/${role(c)}-policy`, versionId: `v${c.rng.between(1, 9)}` }, host: 'iam.amazonaws.com' }));
+  api('iam:GetPolicyVersion', g, (c) => ({
+    req: { policyArn: `arn:aws:iam::${c.acct.id}:policy/${role(c)}-policy`, versionId: `v${c.rng.between(1, 9)}` },
+    host: 'iam.amazonaws.com',
+  }));
   api('iam:ListAccessKeys', g, (c) => ({ req: { userName: c.rng.pick(HUMANS) }, host: 'iam.amazonaws.com' }));
   api('iam:GetAccountSummary', g, () => ({ req: null, host: 'iam.amazonaws.com' }));
   api('iam:ListAccountAliases', g, () => ({ req: null, host: 'iam.amazonaws.com' }));
   api('iam:GetAccountPasswordPolicy', g, () => ({ req: null, host: 'iam.amazonaws.com' }));
-  api('iam:GetAccountAuthorizationDetails', g, () => ({ req: { filter: ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] }, host: 'iam.amazonaws.com' }));
+  api('iam:GetAccountAuthorizationDetails', g, () => ({
+    req: { filter: ['User', 'Role', 'Group', 'LocalManagedPolicy', 'AWSManagedPolicy'] },
+    host: 'iam.amazonaws.com',
+  }));
   api('iam:CreateUser', { global: true, readOnly: false }, (c) => {
     const userName = c.rng.pick(['backup-svc', 'support-admin', 'sys-monitor', 'devops2']);
     return {
       req: { userName },
-      resp: { user: { path: '/', userName, userId: uniqueId(c.rng, 'AIDA'), arn: `arn:aws:iam::${c.acct.id}:user/${userName}`, createDate: cloudTrailDate(c.time) } },
+      resp: {
+        user: { path: '/', userName, userId: uniqueId(c.rng, 'AIDA'), arn: `arn:aws:iam::${c.acct.id}:user/${userName}`, createDate: cloudTrailDate(c.time) },
+      },
       host: 'iam.amazonaws.com',
     };
   });
   api('iam:CreateAccessKey', { global: true, readOnly: false }, (c) => {
     const userName = c.rng.pick(HUMANS);
-    return { req: { userName }, resp: { accessKey: { userName, accessKeyId: accessKey(c.rng, 'AKIA'), status: 'Active', createDate: cloudTrailDate(c.time) } }, host: 'iam.amazonaws.com' };
+    return {
+      req: { userName },
+      resp: { accessKey: { userName, accessKeyId: accessKey(c.rng, 'AKIA'), status: 'Active', createDate: cloudTrailDate(c.time) } },
+      host: 'iam.amazonaws.com',
+    };
   });
-  api('iam:AttachUserPolicy', { global: true, readOnly: false }, (c) => ({ req: { userName: c.rng.pick(HUMANS), policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }, host: 'iam.amazonaws.com' }));
+  api('iam:AttachUserPolicy', { global: true, readOnly: false }, (c) => ({
+    req: { userName: c.rng.pick(HUMANS), policyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' },
+    host: 'iam.amazonaws.com',
+  }));
   // Sign-in (global)
   api('signin:ConsoleLogin', { global: true, readOnly: false, eventType: 'AwsConsoleSignIn' }, (c) => ({
     req: null,
     resp: { ConsoleLogin: 'Success' },
-    extra: { LoginTo: `https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1_${c.rng.hex(16)}`, MobileVersion: 'No', MFAUsed: 'Yes' },
+    extra: {
+      LoginTo: `https://console.aws.amazon.com/console/home?hashArgs=%23&isauthcode=true&state=hashArgsFromTB_us-east-1_${c.rng.hex(16)}`,
+      MobileVersion: 'No',
+      MFAUsed: 'Yes',
+    },
     host: 'signin.aws.amazon.com',
   }));
   // Others
   api('ecr:GetAuthorizationToken', {}, (c) => ({
     req: { registryIds: [c.acct.id] },
-    resp: { authorizationData: [{ authorizationToken: 'HIDDEN_DUE_TO_SECURITY_REASONS', expiresAt: cloudTrailDate(c.time + 12 * 3600_000), proxyEndpoint: `https://${c.acct.id}.dkr.ecr.${c.region}.amazonaws.com` }] },
+    resp: {
+      authorizationData: [
+        {
+          authorizationToken: 'HIDDEN_DUE_TO_SECURITY_REASONS',
+          expiresAt: cloudTrailDate(c.time + 12 * 3600_000),
+          proxyEndpoint: `https://${c.acct.id}.dkr.ecr.${c.region}.amazonaws.com`,
+        },
+      ],
+    },
     host: `api.ecr.${c.region}.amazonaws.com`,
   }));
   api('ecr:DescribeRepositories', {}, () => ({ req: null }));
@@ -1263,7 +1518,16 @@ function errorFor(rng: Rng, a: Api, arn: string, target: string | undefined): [s
   return ['AccessDeniedException', message];
 }
 
-function makeRecord(st: RecordState, acct: Account, region: string, caller: Caller, a: Api, time: number, source: string, errorRate: number): Record<string, unknown> {
+function makeRecord(
+  st: RecordState,
+  acct: Account,
+  region: string,
+  caller: Caller,
+  a: Api,
+  time: number,
+  source: string,
+  errorRate: number,
+): Record<string, unknown> {
   const rng = st.rng;
   const ctx: Ctx = { rng, acct, region, caller, time };
   const body = a.build(ctx);
@@ -1273,7 +1537,8 @@ function makeRecord(st: RecordState, acct: Account, region: string, caller: Call
     sourceIp = caller.privateIps[0] as string;
     vpcEndpointId = acct.vpce.get(region);
   }
-  const agent = caller.kind === 'instance' && a.svc === 'ssm' && a.name !== 'GetParameter' && a.name !== 'GetParameters' ? 'ssm-agent' : rng.pick(caller.agents);
+  const agent =
+    caller.kind === 'instance' && a.svc === 'ssm' && a.name !== 'GetParameter' && a.name !== 'GetParameters' ? 'ssm-agent' : rng.pick(caller.agents);
   const ua = agent === 'service' ? source : userAgent(rng, agent, a);
   const awsRegion = a.global ? 'us-east-1' : region;
   const rec: Record<string, unknown> = {
@@ -1378,7 +1643,7 @@ export interface GenerateOptions {
 
 export interface CorpusSummary {
   generator: 'trailhound-bench';
-  version: 1;
+  version: number;
   seed: string;
   events: number;
   files: number;
@@ -1397,7 +1662,10 @@ export interface CorpusSummary {
     leakedAccessKeys: string[];
     stolenInstanceCredentials: Array<{ account: string; instanceId: string; accessKeyId: string }>;
   };
+  /** File names, in `out`. */
   threatLists: { a: string; b: string; attackers: string; entries: number };
+  /** Not in the manifest (which is byte-identical for the same options wherever it is written). */
+  out: string;
   generationMs: number;
 }
 
@@ -1436,9 +1704,17 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
   const accounts = ACCOUNT_NAMES.map((_, i) => buildAccount(rng, aws, i, officeIps, ciIps));
   const attackerIps = Array.from({ length: 24 }, () => aws.outsideAddress(rng, HOSTING_OCTETS));
   const exfilIps = Array.from({ length: 6 }, () => aws.outsideAddress(rng, HOSTING_OCTETS));
+  // Every address benign traffic can come from; the threat lists are kept clear of them (and of the exfiltration
+  // addresses), so the findings come from the injected attack traffic only.
+  const benignIps = new Set<string>([...officeIps, ...ciIps]);
+  for (const acct of accounts)
+    for (const byKind of acct.callers.values())
+      for (const list of byKind.values()) for (const c of list) for (const ip of [...c.sources, ...c.privateIps]) benignIps.add(ip);
 
   const streams = new Weighted<Stream>(
-    accounts.flatMap((acct, i) => REGIONS.map((region) => [{ acct, region, clock: START }, (ACCOUNT_WEIGHT[i] ?? 0.1) * (REGION_WEIGHT[region] ?? 0.1)] as const)),
+    accounts.flatMap((acct, i) =>
+      REGIONS.map((region) => [{ acct, region, clock: START }, (ACCOUNT_WEIGHT[i] ?? 0.1) * (REGION_WEIGHT[region] ?? 0.1)] as const),
+    ),
   );
   const kinds = new Weighted(KIND_WEIGHTS);
 
@@ -1450,7 +1726,6 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
   let instanceCredentialEvents = 0;
   let firstTime = Number.POSITIVE_INFINITY;
   let lastTime = 0;
-  const benignIps = new Set<string>();
   const pending: Array<Promise<void>> = [];
   const createdDirs = new Set<string>();
   let lastReport = 0;
@@ -1503,7 +1778,7 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
         const a = picker.pick(rng);
         source = rng.pick(caller.sources);
         const rec = makeRecord(st, acct, region, caller, a, time, source, errorRate);
-        benignIps.add(rec.sourceIPAddress as string);
+        if (!benignIps.has(rec.sourceIPAddress as string)) throw new Error(`benign source ${rec.sourceIPAddress} is not in the address pools`);
         records.push(rec);
         break;
       }
@@ -1541,22 +1816,22 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
   }
   await Promise.all(pending);
 
-  // Threat lists. A: attacker addresses (mostly as themselves, a few through their /24) + random entries.
+  // Threat lists, from their own PRNG so they depend on the seed only, not on --events.
+  // A: attacker addresses (mostly as themselves, a few through their /24) + random entries.
   // B: random entries, a tenth shared with A (feeds overlap), and a few attacker addresses.
+  const listRng = new Rng(`${seed}/threat-lists`);
   const avoid = new Map<number, Set<number>>();
-  for (const text of [...benignIps, ...officeIps, ...ciIps, ...exfilIps]) {
+  for (const text of [...benignIps, ...exfilIps]) {
     if (!/^\d+\.\d+\.\d+\.\d+$/.test(text)) continue;
     const n = textToIp(text);
     for (let len = 16; len <= 32; len++) {
-      let set = avoid.get(len);
-      if (!set) avoid.set(len, (set = new Set()));
-      set.add(mask(n, len));
+      getOrSet(avoid, len, () => new Set()).add(mask(n, len));
     }
   }
   const takenA = new Set<string>();
   const attackerEntries = attackerIps.map((ip, i) => (i >= 20 ? `${ipToText(mask(textToIp(ip), 24))}/24` : ip));
   for (const e of attackerEntries) takenA.add(e);
-  const listA = rng.shuffle([...attackerEntries, ...randomListEntries(rng, THREAT_LIST_ENTRIES - attackerEntries.length, avoid, takenA)]);
+  const listA = listRng.shuffle([...attackerEntries, ...randomListEntries(listRng, THREAT_LIST_ENTRIES - attackerEntries.length, avoid, takenA)]);
   const takenB = new Set<string>(attackerIps.slice(0, 5));
   const shared: string[] = [];
   for (let i = 0; shared.length < THREAT_LIST_ENTRIES / 10 && i < listA.length; i += 10) {
@@ -1566,7 +1841,7 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
       shared.push(e);
     }
   }
-  const listB = rng.shuffle([...attackerIps.slice(0, 5), ...shared, ...randomListEntries(rng, THREAT_LIST_ENTRIES - 5 - shared.length, avoid, takenB)]);
+  const listB = listRng.shuffle([...attackerIps.slice(0, 5), ...shared, ...randomListEntries(listRng, THREAT_LIST_ENTRIES - 5 - shared.length, avoid, takenB)]);
   const listAPath = join(out, 'threat-list-a.txt');
   const listBPath = join(out, 'threat-list-b.txt');
   const attackersPath = join(out, 'threat-list-attackers.txt');
@@ -1579,7 +1854,7 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
 
   const summary: CorpusSummary = {
     generator: 'trailhound-bench',
-    version: 1,
+    version: CORPUS_VERSION,
     seed,
     events: written,
     files,
@@ -1600,10 +1875,11 @@ export async function generateCorpus(options: GenerateOptions): Promise<CorpusSu
         a.stolenInstances.map((s) => ({ account: a.id, instanceId: s.instanceId ?? '', accessKeyId: s.identity.accessKeyId as string })),
       ),
     },
-    threatLists: { a: listAPath, b: listBPath, attackers: attackersPath, entries: THREAT_LIST_ENTRIES },
+    threatLists: { a: 'threat-list-a.txt', b: 'threat-list-b.txt', attackers: 'threat-list-attackers.txt', entries: THREAT_LIST_ENTRIES },
+    out,
     generationMs: Math.round(performance.now() - started),
   };
-  writeFileSync(join(out, MANIFEST), `${JSON.stringify({ ...summary, generationMs: undefined }, null, 2)}\n`);
+  writeFileSync(join(out, MANIFEST), `${JSON.stringify({ ...summary, out: undefined, generationMs: undefined }, null, 2)}\n`);
   return summary;
 }
 
@@ -1618,7 +1894,7 @@ export function formatSummary(s: CorpusSummary): string {
     `bytes compressed:   ${s.bytesCompressed.toLocaleString('en-US')} (${mb(s.bytesCompressed)})`,
     `bytes uncompressed: ${s.bytesUncompressed.toLocaleString('en-US')} (${mb(s.bytesUncompressed)}, ratio ${(s.bytesUncompressed / s.bytesCompressed).toFixed(1)}:1, ${Math.round(s.bytesUncompressed / s.events)} B/event)`,
     `time span:          ${s.firstEventTime} .. ${s.lastEventTime}`,
-    `threat lists:       ${s.threatLists.a}, ${s.threatLists.b} (${s.threatLists.entries.toLocaleString('en-US')} entries each); attackers: ${s.threatLists.attackers}`,
+    `threat lists:       ${s.threatLists.a}, ${s.threatLists.b} (${s.threatLists.entries.toLocaleString('en-US')} entries each), ${s.threatLists.attackers}, in ${s.out}`,
     `generated in:       ${(s.generationMs / 1000).toFixed(1)} s`,
   ].join('\n');
 }
@@ -1657,7 +1933,9 @@ function isMain(): boolean {
 if (isMain()) {
   try {
     const opts = parseArgs(process.argv.slice(2));
-    process.stderr.write(`generating ${(opts.events ?? DEFAULT_EVENTS).toLocaleString('en-US')} events into ${resolve(opts.out)} (seed ${JSON.stringify(opts.seed ?? DEFAULT_SEED)})\n`);
+    process.stderr.write(
+      `generating ${(opts.events ?? DEFAULT_EVENTS).toLocaleString('en-US')} events into ${resolve(opts.out)} (seed ${JSON.stringify(opts.seed ?? DEFAULT_SEED)})\n`,
+    );
     const summary = await generateCorpus(opts);
     process.stdout.write(`${formatSummary(summary)}\n`);
   } catch (err) {
@@ -1665,4 +1943,3 @@ if (isMain()) {
     process.exitCode = 1;
   }
 }
-
