@@ -56,7 +56,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .option('--no-progress', 'never show progress on stderr')
     .action(async (paths: string[], opts) => {
       const config = await effectiveConfig(opts);
-      const ctx = await buildContext(config, io.env);
+      const ctx = await buildContext(config, io.env, (m) => io.stderr(`trailhound: warning: ${m}\n`));
       const store = config.db ? new FindingStore(config.db) : undefined;
       const showProgress = io.isTTY && opts.progress !== false && opts.format === 'table';
       try {
@@ -180,7 +180,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .description('Show which AWS IP ranges detect uses, and their date.')
     .option('--aws-ip-ranges <FILE>', 'a specific ip-ranges.json')
     .action(async (opts) => {
-      const r = await resolveAwsRanges(opts.awsIpRanges, io.env);
+      const r = await resolveAwsRanges(opts.awsIpRanges, io.env, (m) => io.stderr(`trailhound: warning: ${m}\n`));
       io.stdout(
         `AWS IP ranges: ${r.createDate} (syncToken ${r.syncToken}, ${r.prefixCount} prefixes) from ${r.path}${r.path === BUNDLED_AWS_RANGES ? ' (bundled)' : ''}\n`,
       );

@@ -83,6 +83,8 @@ export interface ApiEvent {
   origin: string;
   /** Threat lists holding the source address; computed once, on first use (`null` = none). */
   threatLists?: string[] | null;
+  /** Set by the instance-credential detectors: the instance whose credentials made the call (`null` = none). */
+  instanceCall?: { instanceId: string; role: string; address: string } | null;
 }
 
 export interface Principal {

@@ -107,10 +107,13 @@ export function parseCidr(s: string): Cidr | { error: string } {
   let len = max;
   if (slash !== -1) {
     const lenText = s.slice(slash + 1);
-    if (!/^\d{1,3}$/.test(lenText)) return { error: `bad prefix length ${JSON.stringify(truncate(lenText, 20))}` };
+    if (!/^(0|[1-9]\d{0,2})$/.test(lenText)) return { error: `bad prefix length ${JSON.stringify(truncate(lenText, 20))}` };
     len = Number(lenText);
     // An IPv4-mapped IPv6 CIDR (::ffff:0:0/96 + k) becomes an IPv4 CIDR of length k.
-    if (ip.v === 4 && addrText.includes(':')) len -= 96;
+    if (ip.v === 4 && addrText.includes(':')) {
+      if (len < 96 || len > 128) return { error: `an IPv4-mapped prefix must be /96 to /128, got /${lenText}` };
+      len -= 96;
+    }
     if (len < 0 || len > max) return { error: `prefix length /${lenText} out of range for IPv${ip.v}` };
   }
   return ip.v === 4 ? { v: 4, n: maskV4(ip.n, len), len } : { v: 6, n: maskV6(ip.n, len), len };

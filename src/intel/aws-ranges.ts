@@ -70,12 +70,23 @@ export async function loadAwsRanges(path: string): Promise<AwsRanges> {
  * Picks the ranges file to use: an explicit path, else the newer (by `createDate`) of the user copy written
  * by `intel update-aws-ranges` and the bundled copy.
  */
-export async function resolveAwsRanges(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<AwsRanges> {
+export async function resolveAwsRanges(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => {},
+): Promise<AwsRanges> {
   if (explicit) return loadAwsRanges(explicit);
   const bundled = await loadAwsRanges(BUNDLED_AWS_RANGES);
   const user = userAwsRangesPath(env);
   if (!existsSync(user)) return bundled;
-  const updated = await loadAwsRanges(user);
+  let updated: AwsRanges;
+  try {
+    updated = await loadAwsRanges(user);
+  } catch (err) {
+    // A damaged update must not stop detection: say so, and use the bundled copy.
+    warn(`${(err as Error).message}; using the bundled AWS IP ranges of ${bundled.createDate} (run intel update-aws-ranges to repair)`);
+    return bundled;
+  }
   return updated.createDate >= bundled.createDate ? updated : bundled;
 }
 
@@ -104,8 +115,12 @@ export async function updateAwsRanges(from: string, out: string): Promise<{ rang
   const ranges = compileAwsRanges(text, from);
   let previous: string | undefined;
   if (existsSync(out)) {
-    previous = (await loadAwsRanges(out)).createDate;
-    if (previous > ranges.createDate) {
+    // An unreadable existing copy is replaced: repairing it is one reason to run the update.
+    previous = await loadAwsRanges(out).then(
+      (r) => r.createDate,
+      () => 'an unreadable copy',
+    );
+    if (previous !== 'an unreadable copy' && previous > ranges.createDate) {
       throw new IntelError(from, `is older (${ranges.createDate}) than the copy at ${out} (${previous}); not replaced`);
     }
   }

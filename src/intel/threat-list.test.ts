@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHARED, tempDir, tempFile } from '../../test/helpers.js';
@@ -211,12 +211,11 @@ describe('loadIpList', () => {
     await expect(loadIpList(path, 3)).resolves.toMatchObject({ name: 'feed' });
   });
 
-  it('refuses an empty name', async () => {
+  it('refuses an empty or over-long name', async () => {
     const path = tempFile('x.txt', '192.0.2.1\n');
-    const dir = tempDir();
-    writeFileSync(join(dir, '.txt'), '192.0.2.1\n');
-    // `.txt` has the base name `.txt` and no extension by Node's rules; a name is always 1-300 characters.
+    await expect(loadIpList('')).rejects.toThrow(/list name must be 1-300 characters/);
     await expect(loadIpList(`${'n'.repeat(301)}=${path}`)).rejects.toThrow(/list name must be 1-300 characters/);
+    await expect(loadIpList(`${'n'.repeat(300)}=${path}`)).resolves.toMatchObject({ name: 'n'.repeat(300) });
   });
 
   it('loads the reference TXT example as {192.0.2.0/24, 198.51.100.1, 203.0.113.1}', async () => {

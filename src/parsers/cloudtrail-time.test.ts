@@ -14,3 +14,25 @@ describe('parseEventTime', () => {
     for (const bad of ['redacted', '', '2024-13-45T99:00:00Z', 'Mon, 25 Nov 2024 17:51:21 GMT', '1732557081']) expect(parseEventTime(bad), bad).toBeUndefined();
   });
 });
+
+describe('NDJSON recognition', () => {
+  it('a bad first line and a last line without a newline: only the bad line is rejected', async () => {
+    const { parseCloudTrailDocument } = await import('./cloudtrail.js');
+    const good = JSON.stringify({
+      eventTime: '2024-01-01T00:00:00Z',
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'GetUser',
+      userIdentity: { type: 'IAMUser' },
+    });
+    const r = parseCloudTrailDocument(`{"truncated\n${good}`, 'f.json');
+    expect(r.events).toHaveLength(1);
+    expect(r.errors.map((e) => e.location)).toEqual(['f.json:1']);
+  });
+
+  it('a broken pretty-printed document is rejected whole, not read line by line', async () => {
+    const { parseCloudTrailDocument } = await import('./cloudtrail.js');
+    const r = parseCloudTrailDocument('{\n  "Records": [\n    {"eventName": "x",\n', 'f.json');
+    expect(r.events).toEqual([]);
+    expect(r.errors.map((e) => e.location)).toEqual(['f.json']);
+  });
+});

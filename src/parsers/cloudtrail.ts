@@ -61,12 +61,14 @@ export function parseCloudTrailDocument(text: string, origin: string): ParseResu
     out.errors.push(new InputError(origin, `not JSON: starts with ${JSON.stringify(text.slice(start, start + 20))}`));
     return out;
   }
+  // A byte-order mark is not JSON: parse from the first real character.
+  const body = start > 0 ? text.slice(start) : text;
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(body);
   } catch (err) {
-    if (first === '{' && looksLikeNdjson(text, start)) {
-      parseNdjson(text, origin, out);
+    if (first === '{' && looksLikeNdjson(body)) {
+      parseNdjson(body, origin, out);
       return out;
     }
     out.errors.push(new InputError(origin, `malformed JSON: ${(err as Error).message}`, { cause: err }));
@@ -205,13 +207,30 @@ const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2
  * all; a time without a zone is UTC (as every CloudTrail time is), never the local time of the machine reading it.
  */
 export function parseEventTime(text: string): number | undefined {
+  // Fast path: CloudTrail's own form, `YYYY-MM-DDTHH:MM:SSZ`.
+  if (text.length === 20 && text.charCodeAt(10) === 84 && text.charCodeAt(19) === 90 && validDate(text)) {
+    const t = Date.parse(text);
+    if (!Number.isNaN(t)) return t;
+  }
   const m = ISO_TIME.exec(text);
-  if (!m) return undefined;
+  if (!m || !validDate(text)) return undefined;
   const fraction = m[3] ? m[3].slice(0, 4) : '';
   let zone = m[4] ?? 'Z';
   if (zone.length === 5) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const t = Date.parse(`${m[1]}T${m[2]}${fraction}${zone.toUpperCase()}`);
   return Number.isNaN(t) ? undefined : t;
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** `YYYY-MM-DD...`: a real calendar day (Date.parse would roll 2024-02-30 over to March 1). */
+function validDate(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (!(month >= 1 && month <= 12 && day >= 1)) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return day <= (month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] as number));
 }
 
 export function toPrincipal(ui: UserIdentity): Principal {
@@ -222,10 +241,14 @@ export function toPrincipal(ui: UserIdentity): Principal {
   let userName = str(ui.userName);
   let sessionName = '';
   let roleArn = '';
-  if (type === 'AssumedRole' || arn.includes(':assumed-role/')) {
-    const parts = arn.split(':assumed-role/')[1]?.split('/') ?? [];
-    userName = str(issuer?.userName) || parts[0] || userName;
-    sessionName = parts.length > 1 ? parts.slice(1).join('/') : str(ui.principalId).split(':')[1] || '';
+  const assumed = arn.indexOf(':assumed-role/');
+  if (type === 'AssumedRole' || assumed !== -1) {
+    // arn:aws:sts::<account>:assumed-role/<role>/<session>
+    const rest = assumed === -1 ? '' : arn.slice(assumed + 14);
+    const slash = rest.indexOf('/');
+    userName = str(issuer?.userName) || (slash === -1 ? rest : rest.slice(0, slash)) || userName;
+    const principalId = str(ui.principalId);
+    sessionName = slash !== -1 ? rest.slice(slash + 1) : principalId.slice(principalId.indexOf(':') + 1 || principalId.length);
     roleArn = str(issuer?.arn);
   } else if (type === 'Root') {
     userName = userName || 'Root';
@@ -251,14 +274,15 @@ export function toPrincipal(ui: UserIdentity): Principal {
 }
 
 function accountFromArn(arn: string): string {
-  const parts = arn.split(':');
+  const parts = arn.split(':', 6);
   return parts.length > 4 ? (parts[4] ?? '') : '';
 }
 
 function partitionOf(arn: string, region: string): string {
+  if (arn.startsWith('arn:aws:')) return 'aws';
   if (arn.startsWith('arn:')) {
-    const p = arn.split(':')[1];
-    if (p) return p;
+    const end = arn.indexOf(':', 4);
+    if (end > 4) return arn.slice(4, end);
   }
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
@@ -277,7 +301,7 @@ function describeType(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return `a ${typeof v}`;
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 function firstNonSpace(text: string): number {
@@ -288,9 +312,26 @@ function firstNonSpace(text: string): number {
   return -1;
 }
 
-function looksLikeNdjson(text: string, start: number): boolean {
-  const nl = text.indexOf('\n', start);
-  if (nl === -1) return false;
-  const next = firstNonSpace(text.slice(nl, nl + 64));
-  return next === -1 || text[nl + next] === '{';
+/**
+ * A document that is not one JSON value is NDJSON when one of its first lines is a complete JSON object by itself
+ * (a broken pretty-printed document has no such line; an NDJSON file with a bad line still has good ones).
+ */
+function looksLikeNdjson(text: string): boolean {
+  let pos = 0;
+  for (let checked = 0; checked < 10 && pos < text.length; ) {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = text.length;
+    const line = text.slice(pos, end).trim();
+    pos = end + 1;
+    if (line === '') continue;
+    checked++;
+    if (line[0] !== '{') continue;
+    try {
+      const value = JSON.parse(line);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return true;
+    } catch {
+      // not this line
+    }
+  }
+  return false;
 }

@@ -7,9 +7,9 @@ import { loadIpList } from '../intel/threat-list.js';
 import { type Config, listSpec } from './config.js';
 
 /** Loads and compiles everything detection needs (lists, AWS ranges, classification table), once. */
-export async function buildContext(config: Config, env: NodeJS.ProcessEnv = process.env): Promise<DetectContext> {
+export async function buildContext(config: Config, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = () => {}): Promise<DetectContext> {
   const [awsRanges, threats, trusted] = await Promise.all([
-    resolveAwsRanges(config.awsIpRanges, env),
+    resolveAwsRanges(config.awsIpRanges, env, warn),
     Promise.all(config.threatLists.map((l) => loadIpList(listSpec(l)))),
     Promise.all(config.trustedLists.map((l) => loadIpList(l))),
   ]);

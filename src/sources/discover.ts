@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 
@@ -23,7 +23,7 @@ export async function discoverInputs(paths: string[]): Promise<{ inputs: InputRe
     }
     try {
       const s = await stat(p);
-      if (s.isDirectory()) await walk(p, inputs);
+      if (s.isDirectory()) await walk(p, inputs, errors);
       else inputs.push({ kind: 'file', path: p });
     } catch (err) {
       errors.push(new InputError(p, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(err), { cause: err }));
@@ -32,16 +32,37 @@ export async function discoverInputs(paths: string[]): Promise<{ inputs: InputRe
   return { inputs, errors };
 }
 
-async function walk(dir: string, out: InputRef[]): Promise<void> {
+/**
+ * Walks `dir`. Symbolic links are followed (a synced bucket may link to files elsewhere); a broken link is
+ * reported, and a link back into a folder already being walked is not followed (its files are read once).
+ */
+async function walk(dir: string, out: InputRef[], errors: InputError[], visiting = new Set<string>()): Promise<void> {
+  const real = await realpath(dir);
+  // A link back into a folder already being walked: everything in it is read anyway, so it is not followed.
+  if (visiting.has(real)) return;
+  visiting.add(real);
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIPPED_DIRS.has(e.name)) await walk(full, out);
-    } else if (e.isFile()) {
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      try {
+        const target = await stat(full);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch (err) {
+        errors.push(new InputError(full, `broken symbolic link (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err }));
+        continue;
+      }
+    }
+    if (isDir) {
+      if (!SKIPPED_DIRS.has(e.name)) await walk(full, out, errors, visiting);
+    } else if (isFile) {
       out.push({ kind: 'file', path: full });
     }
   }
+  visiting.delete(real);
 }

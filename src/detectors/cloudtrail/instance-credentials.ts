@@ -25,7 +25,13 @@ export interface InstanceCall {
 
 const AGENT_CHANNELS = new Set(['ec2messages.amazonaws.com', 'ssmmessages.amazonaws.com']);
 
+/** The event's instance call, computed once per event (both InstanceCredentialExfiltration detectors ask). */
 export function instanceCall(e: ApiEvent): InstanceCall | undefined {
+  if (e.instanceCall === undefined) e.instanceCall = findInstanceCall(e) ?? null;
+  return e.instanceCall ?? undefined;
+}
+
+function findInstanceCall(e: ApiEvent): InstanceCall | undefined {
   const p = e.principal;
   if (p.type !== 'AssumedRole' || !INSTANCE_ID.test(p.sessionName)) return undefined;
   if (p.userName === 'aws:ec2-instance') return undefined;
