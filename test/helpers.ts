@@ -77,3 +77,25 @@ export async function detectRecords(records: unknown[], o: ContextOptions = {}):
   if (result.rejected.length > 0) throw new Error(`records rejected: ${result.rejected.map((r) => r.message).join('; ')}`);
   return result.findings;
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejected(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** A deterministic PRNG (mulberry32) returning numbers in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

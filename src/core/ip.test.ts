@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../test/helpers.js';
 import { type Cidr, formatIp, type Ip, isNonPublic, maskV4, maskV6, parseCidr, parseIp, parseIpv4 } from './ip.js';
 
 /** Deterministic PRNG (mulberry32), so property checks are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function v4(s: string): number {
   const n = parseIpv4(s);

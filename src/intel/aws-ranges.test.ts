@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.js';
+import { rejected, tempDir } from '../../test/helpers.js';
 import { IntelError } from '../core/errors.js';
 import { type Ip, parseIp } from '../core/ip.js';
 import { type AwsRanges, BUNDLED_AWS_RANGES, compileAwsRanges, loadAwsRanges, resolveAwsRanges, updateAwsRanges, userAwsRangesPath } from './aws-ranges.js';
@@ -22,15 +22,6 @@ function doc(createDate: string, v4: string[] = ['52.94.76.0/22', '3.5.140.0/22'
     prefixes: v4.map((p) => ({ ip_prefix: p, region: 'us-east-1', service: 'EC2', network_border_group: 'us-east-1' })),
     ipv6_prefixes: v6.map((p) => ({ ipv6_prefix: p, region: 'us-east-1', service: 'EC2', network_border_group: 'us-east-1' })),
   });
-}
-
-async function rejected(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function thrown(fn: () => unknown): Error {

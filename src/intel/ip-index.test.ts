@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../test/helpers.js';
 import { type Cidr, type Ip, maskV4, maskV6, parseCidr, parseIp } from '../core/ip.js';
 import { IpIndex } from './ip-index.js';
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cidr(s: string): Cidr {
   const r = parseCidr(s);

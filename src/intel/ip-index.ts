@@ -27,30 +27,26 @@ export class IpIndex<T = true> {
   add(cidr: Cidr, value: T): void {
     if (cidr.v === 4) {
       this.markBlocks(cidr.n, cidr.len);
-      let table = this.v4.get(cidr.len);
-      if (!table) {
-        table = new Map();
-        this.v4.set(cidr.len, table);
-        this.v4Lens = [...this.v4.keys()].sort((a, b) => b - a);
-      }
-      const existing = table.get(cidr.n);
-      if (!existing) {
-        table.set(cidr.n, [value]);
-        this.entries++;
-      } else if (!existing.includes(value)) existing.push(value);
-    } else {
-      let table = this.v6.get(cidr.len);
-      if (!table) {
-        table = new Map();
-        this.v6.set(cidr.len, table);
-        this.v6Lens = [...this.v6.keys()].sort((a, b) => b - a);
-      }
-      const existing = table.get(cidr.n);
-      if (!existing) {
-        table.set(cidr.n, [value]);
-        this.entries++;
-      } else if (!existing.includes(value)) existing.push(value);
+      if (this.insert(this.v4, cidr.len, cidr.n, value)) this.v4Lens = [...this.v4.keys()].sort((a, b) => b - a);
+    } else if (this.insert(this.v6, cidr.len, cidr.n, value)) {
+      this.v6Lens = [...this.v6.keys()].sort((a, b) => b - a);
     }
+  }
+
+  /** Adds `value` under `key` in the table for `len`; true when that prefix length is new. */
+  private insert<K>(tables: Map<number, Map<K, T[]>>, len: number, key: K, value: T): boolean {
+    let table = tables.get(len);
+    const created = !table;
+    if (!table) {
+      table = new Map();
+      tables.set(len, table);
+    }
+    const existing = table.get(key);
+    if (!existing) {
+      table.set(key, [value]);
+      this.entries++;
+    } else if (!existing.includes(value)) existing.push(value);
+    return created;
   }
 
   private markBlocks(n: number, len: number): void {

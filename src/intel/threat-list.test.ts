@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHARED, tempDir, tempFile } from '../../test/helpers.js';
+import { rejected, SHARED, tempDir, tempFile } from '../../test/helpers.js';
 import { IntelError } from '../core/errors.js';
 import { type Cidr, formatIp, parseCidr } from '../core/ip.js';
 import { loadIpList, MAX_LIST_BYTES, MAX_THREAT_LIST_ENTRIES, parseListSpec, parseTxtList } from './threat-list.js';
@@ -22,15 +22,6 @@ function thrown(fn: () => unknown): Error {
     return err as Error;
   }
   throw new Error('expected an error');
-}
-
-async function rejected(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('parseListSpec', () => {

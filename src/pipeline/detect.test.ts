@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CLOCK, detectPaths, tempDir, testContext } from '../../test/helpers.js';
+import { CLOCK, detectPaths, prng, tempDir, testContext } from '../../test/helpers.js';
 import { fixedClock } from '../core/clock.js';
 import { ct, iamUser, instanceRole } from '../detectors/case-helpers.js';
 import { DETECTORS } from '../detectors/registry.js';
@@ -33,16 +33,9 @@ function writeFiles(dir: string, records: unknown[], perFile: number): void {
     writeFileSync(join(dir, `part-${String(i).padStart(3, '0')}.json`), JSON.stringify({ Records: records.slice(i * perFile, (i + 1) * perFile) }));
 }
 
-/** A deterministic shuffle (mulberry32). */
+/** A deterministic shuffle. */
 function shuffle<T>(items: T[], seed: number): T[] {
-  let a = seed;
-  const rnd = () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = prng(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

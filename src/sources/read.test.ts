@@ -2,20 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { tempDir, tempFile } from '../../test/helpers.js';
+import { rejected, tempDir, tempFile } from '../../test/helpers.js';
 import { InputError } from '../core/errors.js';
 import { decodeDocument, isGzip, MAX_DOCUMENT_BYTES, readDocument } from './read.js';
 
 const DOC = JSON.stringify({ Records: [{ eventName: 'GetUser', note: 'héllo ✓' }] });
-
-async function rejected(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('isGzip', () => {
   it('looks at the magic number only', () => {
