@@ -43,6 +43,9 @@ describe('trailhound CLI', () => {
     expect(pkg.bin.trailhound).toBe('bin/trailhound.js');
     const r = bin(['--help']);
     expect(r.status).toBe(0);
+    const viaNpx = spawnSync('npx', ['--no-install', 'trailhound', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    expect(viaNpx.status).toBe(0);
+    expect(viaNpx.stdout).toContain('Usage: trailhound');
     expect(r.stdout).toContain('detect');
     expect(r.stdout).toContain('events');
   });
