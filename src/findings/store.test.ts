@@ -66,7 +66,7 @@ describe('FindingStore', () => {
     s.close();
   });
 
-  it('refuses a database written by another schema version', () => {
+  it('refuses a database written by an unknown schema version', () => {
     const path = join(tempDir(), 'f.db');
     const s = new FindingStore(path);
     s.db.prepare(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`).run();

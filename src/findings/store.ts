@@ -5,7 +5,7 @@ import type { Finding } from '../core/finding.js';
 import { formatIp } from '../core/ip.js';
 import { type Aggregate, composeFinding, type FindingBody, findingBody, latestKey } from './build.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,7 +23,10 @@ CREATE TABLE IF NOT EXISTS findings (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   archived INTEGER NOT NULL DEFAULT 0,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  published_version INTEGER,
+  published_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS findings_type ON findings (type);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
@@ -95,6 +98,7 @@ export class FindingStore {
       this.db.exec(SCHEMA);
       const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
       if (!row) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+      else if (Number(row.value) === 1) this.migrateFrom1();
       else if (Number(row.value) !== SCHEMA_VERSION)
         throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
     } catch (err) {
@@ -112,11 +116,42 @@ export class FindingStore {
         body = CASE WHEN excluded.latest > findings.latest THEN excluded.body ELSE findings.body END,
         latest = max(findings.latest, excluded.latest),
         updated_at = excluded.updated_at,
+        version = findings.version + 1,
         archived = 0`);
     this.insertEventStmt = this.db.prepare(`
       INSERT OR IGNORE INTO events (event_id, time, account_id, region, event_source, event_name, source_ip, user_agent, error_code,
         principal_type, principal_arn, principal_id, user_name, access_key_id, role_arn, read_only, origin)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  /** Version 1 had no publication tracking: every existing finding counts as published when migrated. */
+  private migrateFrom1(): void {
+    this.db.transaction(() => {
+      this.db.exec(`ALTER TABLE findings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE findings ADD COLUMN published_version INTEGER;
+        ALTER TABLE findings ADD COLUMN published_at INTEGER;
+        UPDATE findings SET published_version = version, published_at = updated_at;`);
+      this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(SCHEMA_VERSION));
+    })();
+  }
+
+  /**
+   * Findings whose event is due under GuardDuty's publishing rules: never published (new), or changed since the
+   * last publication at least `intervalMs` ago (updates; 0 = every change). Archived findings are not published.
+   */
+  dueForPublication(now: number, intervalMs: number): Finding[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM findings WHERE archived = 0 AND (published_version IS NULL OR (version > published_version AND published_at <= ?))
+         ORDER BY created_at, id`,
+      )
+      .all(now - intervalMs) as FindingRow[];
+    return rows.map(rowToFinding);
+  }
+
+  markPublished(ids: string[], now: number): void {
+    const stmt = this.db.prepare('UPDATE findings SET published_at = ?, published_version = version WHERE id = ?');
+    for (const id of ids) stmt.run(now, id);
   }
 
   /**
