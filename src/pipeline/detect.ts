@@ -7,9 +7,11 @@ import { DETECTORS } from '../detectors/registry.js';
 import type { DetectContext, Detector, Hit } from '../detectors/types.js';
 import { Aggregator } from '../findings/aggregator.js';
 import { FindingStore } from '../findings/store.js';
+import { WatchStore } from '../findings/watches.js';
 import { parseCloudTrailDocument } from '../parsers/cloudtrail.js';
 import { discoverInputs, type InputRef } from '../sources/discover.js';
 import { type ReadDocument, readDocument } from '../sources/read.js';
+import { Verifier } from './verification.js';
 
 export interface DetectProgress {
   filesDone: number;
@@ -68,6 +70,8 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
   const persistent = opts.store !== undefined;
   const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx);
   const aggregator = new Aggregator();
+  // Remediated credentials under watch (kept in the database): their later calls verify or refute the containment.
+  const verifier = persistent ? new Verifier(new WatchStore(store.db)) : undefined;
   const seen = new Set<string>();
   const stats = {
     files: 0,
@@ -105,6 +109,8 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
     if (e.sourceKind === 'invalid') stats.unparseableSources++;
     hits.length = 0;
     engine.process(e, hits);
+    const failed = verifier?.observe(e);
+    if (failed) hits.push(failed);
     for (const h of hits) aggregator.add(h);
   };
 
