@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { PublishingSchema, RetrySchema, RuleSchema } from '../bus/config.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { parseCidr } from '../core/ip.js';
 
@@ -36,13 +37,34 @@ const DetectorsSchema = z.strictObject({
 
 const ListSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1).max(300), path: z.string().min(1) })]);
 
-export const ConfigSchema = z.strictObject({
-  threatLists: z.array(ListSchema).default([]),
-  trustedLists: z.array(z.string().min(1)).default([]),
-  db: z.string().min(1).optional(),
-  awsIpRanges: z.string().min(1).optional(),
-  detectors: DetectorsSchema.default(DetectorsSchema.parse({})),
-});
+/** A configured target: its `type` selects the schema the rest is validated against (see src/targets). */
+const TargetSchema = z.looseObject({ type: z.string().min(1) });
+
+export const ConfigSchema = z
+  .strictObject({
+    threatLists: z.array(ListSchema).default([]),
+    trustedLists: z.array(z.string().min(1)).default([]),
+    db: z.string().min(1).optional(),
+    awsIpRanges: z.string().min(1).optional(),
+    detectors: DetectorsSchema.default(DetectorsSchema.parse({})),
+    publishing: PublishingSchema.default(PublishingSchema.parse({})),
+    delivery: RetrySchema.default(RetrySchema.parse({})),
+    targets: z.record(z.string().regex(/^[.\-_A-Za-z0-9]{1,64}$/, 'a target name is 1-64 letters, digits, ".", "-" or "_"'), TargetSchema).default({}),
+    rules: z.array(RuleSchema).default([]),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.rules.forEach((rule, i) => {
+      if (names.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `another rule is named ${JSON.stringify(rule.name)}` });
+      names.add(rule.name);
+      const ids = new Set<string>();
+      rule.targets.forEach((t, j) => {
+        if (!(t.target in c.targets)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'target'], message: `no target named ${JSON.stringify(t.target)} under targets:` });
+        if (ids.has(t.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'id'], message: `another target of this rule has the id ${JSON.stringify(t.id)}` });
+        ids.add(t.id);
+      });
+    });
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
