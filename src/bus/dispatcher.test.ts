@@ -219,6 +219,28 @@ describe('Dispatcher and outbox', () => {
     db.close();
   });
 
+  it('an input that cannot be rendered for an event becomes a dead letter with the reason; the other targets still get it', async () => {
+    const db = new Database(':memory:');
+    const ok = new RecordingTarget('ok');
+    const outbox = new Outbox(db);
+    const badRule: DispatchRule = {
+      name: 'r',
+      targets: [
+        {
+          id: 'bad',
+          render: () => {
+            throw new Error('object inside a quoted template');
+          },
+        },
+        { id: 'ok', render: () => ({ text: 'x', custom: true }) },
+      ],
+    };
+    const d = new Dispatcher(byType({ r: [ICE] }), [badRule], new Map<string, Target>([['ok', ok]]), outbox, new ManualClock(0));
+    expect(d.publish(findingEvent(finding(ICE), 0, 'y'))).toBe(1);
+    expect(outbox.list('dead').map((x) => [x.target, x.lastError])).toEqual([['bad', 'input not rendered: object inside a quoted template']]);
+    expect(await d.deliverDue()).toEqual({ delivered: 1, retried: 0, dead: 0 });
+  });
+
   it('a delivery to a target that is no longer configured is dead-lettered with the reason', async () => {
     const db = new Database(':memory:');
     const d = new Dispatcher(byType({ r: [ICE] }), [rule('r', ['gone'])], new Map(), new Outbox(db), new ManualClock(0));

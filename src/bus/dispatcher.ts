@@ -59,7 +59,14 @@ export class Dispatcher {
       const rule = this.rules.get(name);
       if (!rule) continue;
       for (const t of rule.targets) {
-        const input = t.render(event);
+        let input: { text: string; custom: boolean };
+        try {
+          input = t.render(event);
+        } catch (err) {
+          // The input cannot be built for this event (e.g. AWS would drop it): kept as a dead letter, with the reason.
+          this.outbox.enqueue({ rule: name, target: t.id, event, input: '', custom: true, deadReason: `input not rendered: ${describeError(err)}` }, now);
+          continue;
+        }
         if (this.outbox.enqueue({ rule: name, target: t.id, event, input: input.text, custom: input.custom }, now)) queued++;
       }
     }

@@ -68,13 +68,13 @@ export class Outbox {
   }
 
   /** Queues a delivery; a second enqueue of the same (rule, target, event id) is ignored. */
-  enqueue(d: { rule: string; target: string; event: BusEvent; input: string; custom: boolean }, now: number): boolean {
+  enqueue(d: { rule: string; target: string; event: BusEvent; input: string; custom: boolean; deadReason?: string }, now: number): boolean {
     const r = this.db
       .prepare(
-        `INSERT OR IGNORE INTO outbox (rule, target, event_id, event, input, custom, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO outbox (rule, target, event_id, event, input, custom, next_attempt_at, created_at, status, last_error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(d.rule, d.target, d.event.id, JSON.stringify(d.event), d.input, d.custom ? 1 : 0, now, now);
+      .run(d.rule, d.target, d.event.id, JSON.stringify(d.event), d.input, d.custom ? 1 : 0, now, now, d.deadReason ? 'dead' : 'pending', d.deadReason ?? null);
     return r.changes > 0;
   }
 

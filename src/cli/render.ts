@@ -1,18 +1,8 @@
 import pc from 'picocolors';
 import type { Finding } from '../core/finding.js';
 import { severityLabel } from '../core/finding.js';
+import { safeText } from '../core/text.js';
 import type { StoredEvent } from '../findings/store.js';
-
-/**
- * Makes an attacker-controlled string safe to print on a terminal: control characters (including ESC, so no
- * ANSI sequences), bidirectional overrides and zero-width characters are shown as `\u{...}` escapes, and the
- * result is cut to `max` characters.
- */
-export function safeText(s: string, max = 120): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  const escaped = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
-  return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped;
-}
 
 /** Colours on or off for one output, whatever picocolors guessed from the process's own streams. */
 function palette(colour: boolean) {
@@ -88,3 +78,5 @@ export function eventsTable(events: StoredEvent[], colour: boolean): string {
     col === 4 && text.trim() ? palette(colour).red(text) : text,
   );
 }
+
+export { safeText };
