@@ -90,7 +90,8 @@ describe('publishing findings as events', () => {
       region: 'us-west-2',
       resources: [],
     });
-    expect((events[0]?.detail as Finding).service.count).toBe(1);
+    const detailOf = (e: BusEvent | undefined) => e?.detail as Finding;
+    expect(detailOf(events[0]).service.count).toBe(1);
     // Nothing changed: nothing to publish.
     expect(publishDue(store, 'FIFTEEN_MINUTES', clock, (e) => events.push(e))).toHaveLength(0);
     // An update 5 minutes later waits for the 15-minute window...
@@ -101,7 +102,7 @@ describe('publishing findings as events', () => {
     clock.t += 10 * 60_000;
     const later = publishDue(store, 'FIFTEEN_MINUTES', clock, (e) => events.push(e));
     expect(later.map((e) => (e.detail as Finding).service.count)).toEqual([2]);
-    expect((later[0]?.detail as Finding).id).toBe((events[0]?.detail as Finding).id);
+    expect(detailOf(later[0]).id).toBe(detailOf(events[0]).id);
   });
 
   it('IMMEDIATE publishes every change, even within the same millisecond', () => {

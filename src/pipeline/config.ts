@@ -59,8 +59,10 @@ export const ConfigSchema = z
       names.add(rule.name);
       const ids = new Set<string>();
       rule.targets.forEach((t, j) => {
-        if (!(t.target in c.targets)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'target'], message: `no target named ${JSON.stringify(t.target)} under targets:` });
-        if (ids.has(t.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'id'], message: `another target of this rule has the id ${JSON.stringify(t.id)}` });
+        if (!(t.target in c.targets))
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'target'], message: `no target named ${JSON.stringify(t.target)} under targets:` });
+        if (ids.has(t.id))
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'id'], message: `another target of this rule has the id ${JSON.stringify(t.id)}` });
         ids.add(t.id);
       });
     });
