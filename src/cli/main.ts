@@ -1,16 +1,22 @@
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import pc from 'picocolors';
+import { Outbox } from '../bus/outbox.js';
 import { systemClock } from '../core/clock.js';
 import { describeError, TrailhoundError, UsageError } from '../core/errors.js';
 import { parseMinSeverity } from '../core/finding.js';
 import { DETECTORS } from '../detectors/registry.js';
 import { FindingStore } from '../findings/store.js';
 import { BUNDLED_AWS_RANGES, resolveAwsRanges, updateAwsRanges, userAwsRangesPath } from '../intel/aws-ranges.js';
+import { buildBus } from '../pipeline/bus.js';
 import { type Config, defaultConfig, loadConfig } from '../pipeline/config.js';
 import { buildContext } from '../pipeline/context.js';
 import { runDetect } from '../pipeline/detect.js';
-import { parseTimeArg } from './duration.js';
+import { createTarget } from '../targets/registry.js';
+import type { RemediationTarget } from '../targets/remediation/target.js';
+import { parseDuration, parseTimeArg } from './duration.js';
 import { eventsTable, findingsTable, safeText, table } from './render.js';
+import { runTestPattern } from './test-pattern.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -54,10 +60,14 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     .option('--aws-ip-ranges <FILE>', 'AWS ip-ranges.json to use instead of the bundled or updated copy')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
     .option('--no-progress', 'never show progress on stderr')
+    .option('--deliver-for <duration>', 'keep delivering (waiting out retries) this long after detection, e.g. 30s', '0s')
     .action(async (paths: string[], opts) => {
       const config = await effectiveConfig(opts);
+      const deliverFor = parseDuration(opts.deliverFor);
+      if (deliverFor === undefined) throw new UsageError(`--deliver-for: expected a duration such as 30s or 5m, got ${JSON.stringify(opts.deliverFor)}`);
       const ctx = await buildContext(config, io.env, (m) => io.stderr(`trailhound: warning: ${m}\n`));
       const store = config.db ? new FindingStore(config.db) : undefined;
+      const hasRules = config.rules.some((r) => r.state === 'ENABLED');
       const showProgress = io.isTTY && opts.progress !== false && opts.format === 'table';
       try {
         const result = await runDetect({
@@ -65,6 +75,7 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
           ctx,
           clock: systemClock,
           ...(store ? { store } : {}),
+          ...(hasRules ? { bus: (s: FindingStore) => buildBus(config, s, { clock: systemClock, env: io.env }), deliverForMs: deliverFor } : {}),
           ...(showProgress
             ? {
                 onProgress: (p) => {
@@ -92,6 +103,12 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
                   (s.engine.trusted ? ` ${s.engine.trusted} events from trusted addresses.` : '') +
                   (undecided ? ` ${undecided} instance-credential calls from AWS addresses not judged (instance's own addresses unknown).` : ''),
               )}\n`,
+          );
+        }
+        if (hasRules) {
+          const d = result.deliveries;
+          io.stderr(
+            `${pc.createColors(colour).dim(`${result.published} finding events published; deliveries: ${d.delivered} delivered, ${d.retried} retried, ${d.pending} pending, ${d.dead} dead-lettered.`)}\n`,
           );
         }
         if (result.rejected.length > 0) exitCode = EXIT.rejected;
@@ -123,16 +140,17 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
       }
     });
 
-  program
+  const events = program
     .command('events')
     .description('Everything one principal did in a time window: the investigation question "what else did this user do?".')
-    .requiredOption('--principal <arn|user|role|access-key>', 'a principal ARN, IAM user name, role name or ARN, or access key id')
-    .requiredOption('--db <FILE>', 'SQLite file written by detect --db')
+    .option('--principal <arn|user|role|access-key>', 'a principal ARN, IAM user name, role name or ARN, or access key id')
+    .option('--db <FILE>', 'SQLite file written by detect --db')
     .option('--since <1h|1d|ISO>', 'start: a duration before --until (or now), or an ISO time', '1d')
     .option('--until <ISO|duration>', 'end (default: now)')
     .option('--limit <N>', 'at most this many events', '10000')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
     .action((opts) => {
+      if (!opts.principal || !opts.db) throw new UsageError('events: --principal and --db are required (or use events test-pattern)');
       const now = systemClock.now();
       const until = opts.until ? parseTimeArg(opts.until, now, '--until') : now;
       const since = parseTimeArg(opts.since, until, '--since');
@@ -146,6 +164,92 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         store.close();
       }
     });
+
+  events
+    .command('test-pattern')
+    .description('Test an EventBridge event pattern against an event: prints true or false (exit 0); an invalid pattern exits 2.')
+    .option('--pattern <JSON|@FILE>', 'the event pattern')
+    .option('--event <JSON|@FILE>', 'the event')
+    .option('--cases <FILE.jsonl>', 'lines with pattern and event (or raw_pattern / raw_event); one verdict line per input line')
+    .action(async (opts) => {
+      exitCode = await runTestPattern(opts, { stdout: io.stdout, stderr: io.stderr, readFile: (p: string) => readFile(p, 'utf8') });
+    });
+
+  program
+    .command('deliveries')
+    .description('The delivery outbox: pending, delivered and dead-lettered deliveries of matched events.')
+    .requiredOption('--db <FILE>', 'SQLite file written by detect --db')
+    .addOption(new Option('--status <status>', 'only these').choices(['pending', 'delivered', 'dead']))
+    .option('--requeue-dead', 'put dead-lettered deliveries back in the queue (after fixing their cause)')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('table'))
+    .action((opts) => {
+      const store = new FindingStore(opts.db);
+      try {
+        const outbox = new Outbox(store.db);
+        if (opts.requeueDead) io.stderr(`${outbox.requeueDead(systemClock.now())} dead deliveries requeued\n`);
+        const list = outbox.list(opts.status);
+        if (opts.format === 'json')
+          io.stdout(
+            `${JSON.stringify(
+              list.map(({ event: _e, ...rest }) => rest),
+              null,
+              2,
+            )}\n`,
+          );
+        else
+          io.stdout(
+            `${table(
+              ['ID', 'STATUS', 'RULE', 'TARGET', 'EVENT', 'ATTEMPTS', 'LAST ERROR'],
+              list.map((d) => [String(d.id), d.status, d.rule, d.target, d.eventId, String(d.attempts), d.lastError ?? '']),
+              colour,
+            )}\n`,
+          );
+      } finally {
+        store.close();
+      }
+    });
+
+  const remediation = program.command('remediation').description('Remediation playbooks: the audit log and rollbacks.');
+  remediation
+    .command('audit')
+    .description('The audit log of a remediation target: every planned or executed action, why, when and its result.')
+    .requiredOption('--config <FILE>', 'configuration file')
+    .requiredOption('--target <NAME>', 'a remediation target under targets:')
+    .option('--finding <ID>', 'only actions for this finding')
+    .action(async (opts) => {
+      const target = await remediationTarget(opts.config, opts.target);
+      try {
+        io.stdout(`${JSON.stringify(target.auditLog().list(opts.finding ? { findingId: opts.finding } : {}), null, 2)}\n`);
+      } finally {
+        await target.close();
+      }
+    });
+  remediation
+    .command('rollback')
+    .description('Undo a remediation recorded in the audit log (a dry run unless --execute).')
+    .requiredOption('--config <FILE>', 'configuration file')
+    .requiredOption('--target <NAME>', 'a remediation target under targets:')
+    .requiredOption('--audit-seq <N>', 'the audit record of the remediation to undo')
+    .option('--execute', 'send the calls (default: plan and record them only)')
+    .action(async (opts) => {
+      const seq = Number(opts.auditSeq);
+      if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--audit-seq: expected a record number, got ${JSON.stringify(opts.auditSeq)}`);
+      const target = await remediationTarget(opts.config, opts.target);
+      try {
+        const result = await target.remediator.rollback(seq, opts.execute ? 'execute' : 'dry-run');
+        io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+        if (result.status !== 'succeeded' && result.status !== 'planned') exitCode = EXIT.rejected;
+      } finally {
+        await target.close();
+      }
+    });
+
+  async function remediationTarget(configPath: string, name: string): Promise<RemediationTarget> {
+    const config = await loadConfig(configPath);
+    const targetConfig = config.targets[name];
+    if (targetConfig?.type !== 'remediation') throw new UsageError(`--target: ${JSON.stringify(name)} is not a remediation target in ${configPath}`);
+    return createTarget(name, targetConfig, { clock: systemClock, env: io.env }) as RemediationTarget;
+  }
 
   program
     .command('detectors')

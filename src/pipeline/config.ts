@@ -3,8 +3,11 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PublishingSchema, RetrySchema, RuleSchema } from '../bus/config.js';
+import { validatePattern } from '../bus/pattern/index.js';
+import { validateTargetInput } from '../bus/transformer.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { parseCidr } from '../core/ip.js';
+import { targetConfigIssues } from '../targets/registry.js';
 
 /**
  * The configuration file (YAML or JSON), validated as a whole before anything starts: unknown keys are
@@ -53,12 +56,25 @@ export const ConfigSchema = z
     rules: z.array(RuleSchema).default([]),
   })
   .superRefine((c, ctx) => {
+    for (const [name, target] of Object.entries(c.targets)) {
+      for (const issue of targetConfigIssues(target)) ctx.addIssue({ code: 'custom', path: ['targets', name, ...issue.path], message: issue.message });
+    }
     const names = new Set<string>();
     c.rules.forEach((rule, i) => {
       if (names.has(rule.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `another rule is named ${JSON.stringify(rule.name)}` });
       names.add(rule.name);
+      try {
+        validatePattern(typeof rule.eventPattern === 'string' ? rule.eventPattern : JSON.stringify(rule.eventPattern));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'eventPattern'], message: (err as Error).message });
+      }
       const ids = new Set<string>();
       rule.targets.forEach((t, j) => {
+        try {
+          validateTargetInput(t, t.id);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j], message: (err as Error).message });
+        }
         if (!(t.target in c.targets))
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'target'], message: `no target named ${JSON.stringify(t.target)} under targets:` });
         if (ids.has(t.id))
@@ -105,6 +121,8 @@ export async function loadConfig(path: string): Promise<Config> {
     trustedLists: config.trustedLists.map((l) => listSpecAbs(l, abs) as string),
     ...(config.db ? { db: abs(config.db) } : {}),
     ...(config.awsIpRanges ? { awsIpRanges: abs(config.awsIpRanges) } : {}),
+    // Files named inside target settings (a remediation target's audit log) are relative to the file too.
+    targets: Object.fromEntries(Object.entries(config.targets).map(([name, t]) => [name, typeof t.audit === 'string' ? { ...t, audit: abs(t.audit) } : t])),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DispatchStats } from '../bus/dispatcher.js';
 import type { Clock } from '../core/clock.js';
 import { describeError, InputError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
@@ -11,6 +12,7 @@ import { WatchStore } from '../findings/watches.js';
 import { parseCloudTrailDocument } from '../parsers/cloudtrail.js';
 import { discoverInputs, type InputRef } from '../sources/discover.js';
 import { type ReadDocument, readDocument } from '../sources/read.js';
+import type { Bus } from './bus.js';
 import { Verifier } from './verification.js';
 
 export interface DetectProgress {
@@ -33,6 +35,10 @@ export interface DetectOptions {
   progressIntervalMs?: number;
   /** Files read ahead while the current one is parsed (gunzip runs on libuv's threads). */
   readAhead?: number;
+  /** The event bus (rules, targets, outbox) built on the run's store; findings due are published through it. */
+  bus?: (store: FindingStore) => Bus;
+  /** How long to keep delivering (waiting out retry backoffs) after the findings are written; default 0: one pass. */
+  deliverForMs?: number;
 }
 
 export interface DetectStats {
@@ -50,6 +56,9 @@ export interface DetectStats {
 }
 
 export interface DetectResult {
+  /** Events published to the bus (new findings, and updates per the publishing frequency) and what became of deliveries. */
+  published: number;
+  deliveries: DispatchStats & { pending: number };
   /** The findings this run created or updated, as stored (with totals across runs when a database is used). */
   findings: Finding[];
   /** Every file or record that could not be used, with the reason. */
@@ -137,10 +146,22 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
     });
     for (const h of engine.flush()) aggregator.add(h);
     const written = store.upsert(aggregator.drain(), opts.clock.now(), (name) => opts.ctx.intel.listSha256(name));
+    // Deliveries are queued in the same transaction as the findings they announce.
+    const bus = opts.bus?.(store);
+    const published = bus ? bus.publishFindings().length : 0;
     store.commit();
     const findings = store.findings({ ids: written });
     report(true);
-    return { findings, rejected, stats: { ...stats, engine: engine.stats(), elapsedMs: Date.now() - wallStart } };
+    let deliveries = { delivered: 0, retried: 0, dead: 0, pending: 0 };
+    if (bus) {
+      try {
+        const d = await bus.deliver(opts.deliverForMs ?? 0);
+        deliveries = { ...d, pending: bus.outbox.list('pending').length };
+      } finally {
+        await bus.close();
+      }
+    }
+    return { findings, rejected, published, deliveries, stats: { ...stats, engine: engine.stats(), elapsedMs: Date.now() - wallStart } };
   } catch (err) {
     store.rollback();
     throw err;

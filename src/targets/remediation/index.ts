@@ -11,4 +11,4 @@ export {
 export { ROLE_REVOKE_POLICY_NAME, revokeOlderSessionsPolicy, tokenIssueCutoff, USER_REVOKE_POLICY_NAME } from './policy.js';
 export { type RemediationResult, Remediator } from './remediator.js';
 export { ScopeSchema } from './scope.js';
-export { createRemediationTarget, IsolationSchema, outcomeOf, RemediationTarget, RemediationTargetConfigSchema } from './target.js';
+export { createRemediationTarget, IsolationSchema, outcomeOf, type RemediationOverrides, RemediationTarget, RemediationTargetConfigSchema } from './target.js';
