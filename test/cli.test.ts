@@ -222,3 +222,96 @@ describe('trailhound CLI', () => {
     expect(bad.stderr).toContain('not an AWS ip-ranges.json document');
   });
 });
+
+describe('trailhound events test-pattern (the contract other tools depend on)', () => {
+  const ICE_RULE = '{"source":["aws.guardduty"],"detail":{"type":[{"prefix":"UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration"}]}}';
+  const event = (type: string) => JSON.stringify({ source: 'aws.guardduty', 'detail-type': 'GuardDuty Finding', detail: { type } });
+
+  it('prints true or false and exits 0', () => {
+    const yes = bin([
+      'events',
+      'test-pattern',
+      '--pattern',
+      ICE_RULE,
+      '--event',
+      event('UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS'),
+    ]);
+    expect([yes.status, yes.stdout]).toEqual([0, 'true\n']);
+    const no = bin(['events', 'test-pattern', '--pattern', ICE_RULE, '--event', event('Recon:IAMUser/MaliciousIPCaller.Custom')]);
+    expect([no.status, no.stdout]).toEqual([0, 'false\n']);
+  });
+
+  it('reads @FILE arguments', () => {
+    const p = tempFile('p.json', ICE_RULE);
+    const e = tempFile('e.json', event('UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS'));
+    const r = bin(['events', 'test-pattern', '--pattern', `@${p}`, '--event', `@${e}`]);
+    expect([r.status, r.stdout]).toEqual([0, 'true\n']);
+  });
+
+  it('an invalid pattern exits 2 with AWS exception text on stderr', () => {
+    const r = bin(['events', 'test-pattern', '--pattern', '{"detail":{"type":[{"prefix":5}]}}', '--event', event('x')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^InvalidEventPatternException: Event pattern is not valid\. Reason: /);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--cases FILE.jsonl writes one verdict line per input line, in order', () => {
+    const cases = tempFile(
+      'cases.jsonl',
+      [
+        JSON.stringify({ pattern: { a: ['1'] }, event: { a: '1' } }),
+        JSON.stringify({ raw_pattern: '{"n":[1.0]}', raw_event: '{"n":1}' }),
+        JSON.stringify({ pattern: { a: [{ prefix: 1 }] }, event: { a: 'x' } }),
+        JSON.stringify({ pattern: { a: ['1'] }, event: { a: '2' } }),
+      ].join('\n'),
+    );
+    const r = bin(['events', 'test-pattern', '--cases', cases]);
+    expect(r.status).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toEqual({ match: true });
+    expect(lines[1]).toEqual({ match: true });
+    expect(lines[2]?.error).toMatch(/Event pattern is not valid/);
+    expect(lines[3]).toEqual({ match: false });
+  });
+});
+
+describe('configuration of rules and targets', () => {
+  it('reports every problem with its path before anything runs', async () => {
+    const config = tempFile(
+      'c.yaml',
+      [
+        'targets:',
+        '  mail: { type: email, host: localhost, from: a@example.com, to: [], bogus: 1 }',
+        '  pager: { type: carrier-pigeon }',
+        'rules:',
+        '  - name: bad-pattern',
+        '    eventPattern: { source: aws.guardduty }',
+        '    targets: [{ id: t1, target: nowhere }]',
+        '  - name: two-inputs',
+        '    eventPattern: { source: [aws.guardduty] }',
+        '    targets: [{ id: t1, target: mail, input: "x", inputPath: "$.detail" }]',
+        '  - name: bad-template',
+        '    eventPattern: { source: [aws.guardduty] }',
+        '    targets: [{ id: t1, target: mail, inputTransformer: { inputPathsMap: { a: $.detail }, inputTemplate: "<b>" } }]',
+      ].join('\n'),
+    );
+    const r = await cli(['detect', '--config', config, join(WORKSHOP, 'logs')]);
+    expect(r.code).toBe(2);
+    for (const want of [
+      'targets.mail.to',
+      'targets.mail',
+      'bogus',
+      'targets.pager.type',
+      'rules.0.eventPattern: Event pattern is not valid. Reason:',
+      'rules.0.targets.0.target: no target named "nowhere"',
+      'rules.1.targets.0',
+      'give at most one of input, inputPath and inputTransformer',
+      'rules.2.targets.0',
+    ])
+      expect(r.stderr).toContain(want);
+  });
+});

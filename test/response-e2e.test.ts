@@ -8,6 +8,7 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Outbox } from '../src/bus/outbox.js';
+import { main } from '../src/cli/main.js';
 import { fixedClock } from '../src/core/clock.js';
 import { FindingStore } from '../src/findings/store.js';
 import { WatchStore } from '../src/findings/watches.js';
@@ -15,7 +16,7 @@ import { buildBus } from '../src/pipeline/bus.js';
 import { type Config, loadConfig } from '../src/pipeline/config.js';
 import { buildContext } from '../src/pipeline/context.js';
 import { runDetect } from '../src/pipeline/detect.js';
-import { tempDir } from './helpers.js';
+import { tempDir, tempFile } from './helpers.js';
 
 /**
  * Workshop scenario 3 end to end, from log files: the stolen instance credentials give the finding, the workshop's
@@ -154,5 +155,28 @@ describe('workshop scenario 3, end to end', () => {
     const second = await detect(config, [after], '2021-03-08T18:40:00Z');
     expect(second.watches).toMatchObject([{ status: 'verified', deniedCalls: 1 }]);
     expect(second.result.findings.map((f) => f.type)).not.toContain('UnauthorizedAccess:IAMUser/ContainmentFailed');
+
+    // The operator's view: the outbox, the audit log, and a (dry-run) rollback of the revocation.
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: () => {}, isTTY: false, env: {} };
+    expect(await main(['node', 'trailhound', 'deliveries', '--db', config.db as string, '--format', 'json'], io)).toBe(0);
+    const deliveries = JSON.parse(out.join(''));
+    expect(deliveries.every((d: { status: string }) => d.status === 'delivered')).toBe(true);
+    expect(deliveries.map((d: { rule: string }) => d.rule)).toContain('Trailhound-Remediation-Notifications');
+    const file = tempFile('config.json', JSON.stringify(config));
+    out.length = 0;
+    expect(await main(['node', 'trailhound', 'remediation', 'audit', '--config', file, '--target', 'revoke-sessions'], io)).toBe(0);
+    const audit = JSON.parse(out.join(''));
+    const executed = audit.find((a: { status: string; action: string }) => a.status === 'succeeded' && a.action === 'remediate');
+    expect(executed).toMatchObject({ playbook: 'revoke-role-sessions', mode: 'execute', findingId: ice?.id });
+    out.length = 0;
+    const callsBefore = iam.calls().length;
+    expect(
+      await main(['node', 'trailhound', 'remediation', 'rollback', '--config', file, '--target', 'revoke-sessions', '--audit-seq', String(executed.seq)], io),
+    ).toBe(0);
+    const rollback = JSON.parse(out.join(''));
+    expect(rollback).toMatchObject({ action: 'rollback', mode: 'dry-run', status: 'planned' });
+    expect(rollback.calls.map((c: { command: string }) => c.command)).toContain('DeleteRolePolicy');
+    expect(iam.calls().length).toBe(callsBefore);
   });
 });
