@@ -315,3 +315,25 @@ describe('configuration of rules and targets', () => {
       expect(r.stderr).toContain(want);
   });
 });
+
+describe('detect with rules', () => {
+  it('without a database, deliveries it could not make are reported and the exit status is 1', async () => {
+    const config = tempFile(
+      'c.yaml',
+      [
+        `threatLists: [{ name: Example-Threat-List, path: ${JSON.stringify(join(WORKSHOP, 'threat-list.txt'))} }]`,
+        'targets:',
+        '  mail: { type: email, host: 127.0.0.1, port: 1, requireTLS: false, pool: false, connectionTimeoutMs: 500, from: a@example.com, to: [b@example.com] }',
+        'rules:',
+        '  - name: any-finding',
+        '    eventPattern: { source: [aws.guardduty] }',
+        '    targets: [{ id: m, target: mail }]',
+      ].join('\n'),
+    );
+    const r = await cli(['detect', '--config', config, '--format', 'json', join(WORKSHOP, 'logs')]);
+    expect(JSON.parse(r.stdout).length).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/finding events published; deliveries: 0 delivered, \d+ retried, \d+ pending/);
+    expect(r.stderr).toMatch(/deliveries still pending and 0 dead-lettered are lost with this run: use --db/);
+    expect(r.code).toBe(1);
+  });
+});

@@ -111,6 +111,13 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
             `${pc.createColors(colour).dim(`${result.published} finding events published; deliveries: ${d.delivered} delivered, ${d.retried} retried, ${d.pending} pending, ${d.dead} dead-lettered.`)}\n`,
           );
         }
+        if (hasRules && !config.db && result.deliveries.pending + result.deliveries.dead > 0) {
+          // Without a database the outbox lives in memory: say plainly what this run could not deliver.
+          io.stderr(
+            `trailhound: ${result.deliveries.pending} deliveries still pending and ${result.deliveries.dead} dead-lettered are lost with this run: use --db to keep them and retry\n`,
+          );
+          exitCode = EXIT.rejected;
+        }
         if (result.rejected.length > 0) exitCode = EXIT.rejected;
       } finally {
         store?.close();
