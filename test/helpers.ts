@@ -5,7 +5,7 @@ import { fixedClock } from '../src/core/clock.js';
 import type { Finding } from '../src/core/finding.js';
 import { parseCidr } from '../src/core/ip.js';
 import { ApiClassifier } from '../src/detectors/api-classification.js';
-import type { DetectContext, DetectorSettings } from '../src/detectors/types.js';
+import type { DetectContext, DetectorSettings, Hit } from '../src/detectors/types.js';
 import type { FindingStore } from '../src/findings/store.js';
 import { type AwsRanges, BUNDLED_AWS_RANGES, loadAwsRanges } from '../src/intel/aws-ranges.js';
 import { Intel } from '../src/intel/intel.js';
@@ -97,5 +97,31 @@ export function prng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A detector hit for store and bus tests: an IAM user's `api` call at `time`, aggregated by `key`. */
+export function makeHit(
+  o: { type?: string; time?: number; eventId?: string; api?: string; key?: string[]; severity?: number; accessKeyId?: string } = {},
+): Hit {
+  const time = o.time ?? 1;
+  const accessKeyId = o.accessKeyId ?? 'AKIAEXAMPLE';
+  return {
+    type: o.type ?? 'Recon:IAMUser/MaliciousIPCaller.Custom',
+    severity: o.severity ?? 5,
+    account: '111122223333',
+    region: 'us-west-2',
+    partition: 'aws',
+    key: o.key ?? [accessKeyId, '203.0.113.10'],
+    time,
+    eventId: o.eventId ?? `e${time}`,
+    resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId, principalId: 'AIDA', userName: 'u', userType: 'IAMUser' } },
+    action: {
+      actionType: 'AWS_API_CALL',
+      awsApiCallAction: { api: o.api ?? 'GetUser', serviceName: 'iam.amazonaws.com', callerType: 'Domain', affectedResources: {} },
+    },
+    resourceRole: 'TARGET',
+    title: 't',
+    description: 'd',
   };
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.js';
+import { makeHit, tempDir } from '../../test/helpers.js';
 import type { Clock } from '../core/clock.js';
 import type { Finding } from '../core/finding.js';
 import { apiCallAction } from '../detectors/common.js';
@@ -43,32 +43,6 @@ const byType = (types: Record<string, string[]>): EventMatcher => ({
       .map(([rule]) => rule),
 });
 
-function hit(type: string, time: number, key = 'AKIA1'): Hit {
-  return {
-    type,
-    severity: 5,
-    account: '111122223333',
-    region: 'us-west-2',
-    partition: 'aws',
-    key: [key],
-    time,
-    eventId: `e${time}`,
-    resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: key, principalId: 'P', userName: 'u', userType: 'IAMUser' } },
-    action: apiCallAction({
-      name: 'GetUser',
-      source: 'iam.amazonaws.com',
-      ip: undefined,
-      sourceKind: 'missing',
-      sourceText: '',
-      userAgent: '',
-      errorCode: undefined,
-    } as never),
-    resourceRole: 'TARGET',
-    title: 't',
-    description: 'd',
-  };
-}
-
 const rule = (name: string, targets: string[]): DispatchRule => ({
   name,
   targets: targets.map((id) => ({ id, render: (e: BusEvent) => ({ text: `${name}:${(e.detail as Finding).id}`, custom: true }) })),
@@ -81,7 +55,7 @@ describe('publishing findings as events', () => {
     const store = new FindingStore(':memory:');
     const clock = new ManualClock(1_000_000);
     const events: BusEvent[] = [];
-    store.upsert([aggregateOf(hit(TYPE, 1))], clock.now());
+    store.upsert([aggregateOf(makeHit({ type: TYPE, time: 1, key: ['AKIA1'] }))], clock.now());
     expect(publishDue(store, 'FIFTEEN_MINUTES', clock, (e) => events.push(e))).toHaveLength(1);
     expect(events[0]).toMatchObject({
       'detail-type': 'GuardDuty Finding',
@@ -96,7 +70,7 @@ describe('publishing findings as events', () => {
     expect(publishDue(store, 'FIFTEEN_MINUTES', clock, (e) => events.push(e))).toHaveLength(0);
     // An update 5 minutes later waits for the 15-minute window...
     clock.t += 5 * 60_000;
-    store.upsert([aggregateOf(hit(TYPE, 2))], clock.now());
+    store.upsert([aggregateOf(makeHit({ type: TYPE, time: 2, key: ['AKIA1'] }))], clock.now());
     expect(publishDue(store, 'FIFTEEN_MINUTES', clock, (e) => events.push(e))).toHaveLength(0);
     // ...and goes out once it has passed, with the aggregated count.
     clock.t += 10 * 60_000;
@@ -108,20 +82,20 @@ describe('publishing findings as events', () => {
   it('IMMEDIATE publishes every change, even within the same millisecond', () => {
     const store = new FindingStore(':memory:');
     const clock = new ManualClock(5);
-    store.upsert([aggregateOf(hit(TYPE, 1))], clock.now());
+    store.upsert([aggregateOf(makeHit({ type: TYPE, time: 1, key: ['AKIA1'] }))], clock.now());
     expect(publishDue(store, 'IMMEDIATE', clock, () => {})).toHaveLength(1);
-    store.upsert([aggregateOf(hit(TYPE, 2))], clock.now());
+    store.upsert([aggregateOf(makeHit({ type: TYPE, time: 2, key: ['AKIA1'] }))], clock.now());
     expect(publishDue(store, 'IMMEDIATE', clock, () => {})).toHaveLength(1);
   });
 
   it('does not publish archived findings; a recurrence un-archives and publishes', () => {
     const store = new FindingStore(':memory:');
     const clock = new ManualClock(5);
-    store.upsert([aggregateOf(hit(TYPE, 1))], clock.now());
+    store.upsert([aggregateOf(makeHit({ type: TYPE, time: 1, key: ['AKIA1'] }))], clock.now());
     publishDue(store, 'IMMEDIATE', clock, () => {});
     store.db.prepare('UPDATE findings SET archived = 1').run();
     expect(publishDue(store, 'IMMEDIATE', clock, () => {})).toHaveLength(0);
-    store.upsert([aggregateOf(hit(TYPE, 2))], clock.now());
+    store.upsert([aggregateOf(makeHit({ type: TYPE, time: 2, key: ['AKIA1'] }))], clock.now());
     expect(publishDue(store, 'IMMEDIATE', clock, () => {}).map((e) => (e.detail as Finding).service.archived)).toEqual([false]);
   });
 });
@@ -130,7 +104,7 @@ describe('Dispatcher and outbox', () => {
   const ICE = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS';
   const finding = (type: string) => {
     const s = new FindingStore(':memory:');
-    s.upsert([aggregateOf(hit(type, 1))], 1);
+    s.upsert([aggregateOf(makeHit({ type: type, time: 1, key: ['AKIA1'] }))], 1);
     const [f] = s.findings();
     s.close();
     return f as Finding;

@@ -1,51 +1,25 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.js';
+import { makeHit, tempDir } from '../../test/helpers.js';
 import { apiCallAction } from '../detectors/common.js';
 import type { Hit } from '../detectors/types.js';
 import { aggregateOf, findingId } from './build.js';
 import { FindingStore } from './store.js';
 
-function hit(time: number, eventId: string, api = 'GetUser'): Hit {
-  return {
-    type: 'Recon:IAMUser/MaliciousIPCaller.Custom',
-    severity: 5,
-    account: '111122223333',
-    region: 'us-east-1',
-    partition: 'aws',
-    key: ['AKIAEXAMPLE', '203.0.113.10'],
-    time,
-    eventId,
-    resource: { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'AKIAEXAMPLE', principalId: 'AIDA', userName: 'u', userType: 'IAMUser' } },
-    action: apiCallAction({
-      name: api,
-      source: 'iam.amazonaws.com',
-      ip: undefined,
-      sourceKind: 'missing',
-      sourceText: '',
-      userAgent: '',
-      errorCode: undefined,
-    } as never),
-    resourceRole: 'TARGET',
-    title: 't',
-    description: 'd',
-  };
-}
-
 describe('FindingStore', () => {
   it('derives a stable 32-hex id from the aggregation key', () => {
-    expect(findingId(hit(1, 'a'))).toMatch(/^[0-9a-f]{32}$/);
-    expect(findingId(hit(1, 'a'))).toBe(findingId(hit(99, 'b', 'ListUsers')));
-    expect(findingId({ ...hit(1, 'a'), key: ['other'] })).not.toBe(findingId(hit(1, 'a')));
+    expect(findingId(makeHit({ time: 1, eventId: 'a' }))).toMatch(/^[0-9a-f]{32}$/);
+    expect(findingId(makeHit({ time: 1, eventId: 'a' }))).toBe(findingId(makeHit({ time: 99, eventId: 'b', api: 'ListUsers' })));
+    expect(findingId({ ...makeHit({ time: 1, eventId: 'a' }), key: ['other'] })).not.toBe(findingId(makeHit({ time: 1, eventId: 'a' })));
   });
 
   it('merges upserts atomically in SQL: counts add, times widen, the latest event wins', () => {
     const path = join(tempDir(), 'f.db');
     const a = new FindingStore(path);
     const b = new FindingStore(path);
-    a.upsert([{ ...aggregateOf(hit(2000, 'e2', 'ListUsers')), count: 3, firstSeen: 1000 }], 10);
-    b.upsert([aggregateOf(hit(5000, 'e5', 'GetUser'))], 20);
-    a.upsert([aggregateOf(hit(500, 'e0', 'ListRoles'))], 30);
+    a.upsert([{ ...aggregateOf(makeHit({ time: 2000, eventId: 'e2', api: 'ListUsers' })), count: 3, firstSeen: 1000 }], 10);
+    b.upsert([aggregateOf(makeHit({ time: 5000, eventId: 'e5', api: 'GetUser' }))], 20);
+    a.upsert([aggregateOf(makeHit({ time: 500, eventId: 'e0', api: 'ListRoles' }))], 30);
     const [f] = b.findings();
     expect(f?.service.count).toBe(5);
     expect(f?.service.eventFirstSeen).toBe(new Date(500).toISOString());
@@ -59,7 +33,13 @@ describe('FindingStore', () => {
 
   it('filters findings by type and minimum severity', () => {
     const s = new FindingStore(':memory:');
-    s.upsert([aggregateOf(hit(1, 'a')), aggregateOf({ ...hit(1, 'b'), type: 'Policy:IAMUser/RootCredentialUsage', severity: 2, key: [] })], 1);
+    s.upsert(
+      [
+        aggregateOf(makeHit({ time: 1, eventId: 'a' })),
+        aggregateOf({ ...makeHit({ time: 1, eventId: 'b' }), type: 'Policy:IAMUser/RootCredentialUsage', severity: 2, key: [] }),
+      ],
+      1,
+    );
     expect(s.findings({ minSeverity: 4 }).map((f) => f.type)).toEqual(['Recon:IAMUser/MaliciousIPCaller.Custom']);
     expect(s.findings({ types: ['Policy:IAMUser/RootCredentialUsage'] })).toHaveLength(1);
     expect(s.findings({ ids: [] })).toEqual([]);

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { prng as rng } from '../../../test/helpers.js';
 import { matchSubRule } from './evaluate.js';
 import { compilePattern, flattenEvent, InvalidEventPatternError, RuleMatcher } from './index.js';
-
-/** A small deterministic PRNG (mulberry32), so the generated rules and events are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SOURCES = ['aws.guardduty', 'aws.ec2', 'aws.s3', 'custom.app', 'aws.iam'];
 const TYPES = ['GuardDuty Finding', 'EC2 State Change', 'Object Created', 'Thing Happened'];
