@@ -4,8 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { makeHit, tempDir } from '../../test/helpers.js';
 import type { Clock } from '../core/clock.js';
 import type { Finding } from '../core/finding.js';
-import { apiCallAction } from '../detectors/common.js';
-import type { Hit } from '../detectors/types.js';
 import { aggregateOf } from '../findings/build.js';
 import { FindingStore } from '../findings/store.js';
 import type { DeliveryInput, DeliveryOutcome, Target } from '../targets/types.js';

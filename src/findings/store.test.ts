@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeHit, tempDir } from '../../test/helpers.js';
-import { apiCallAction } from '../detectors/common.js';
-import type { Hit } from '../detectors/types.js';
 import { aggregateOf, findingId } from './build.js';
 import { FindingStore } from './store.js';
 
