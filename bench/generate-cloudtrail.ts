@@ -14,11 +14,12 @@
  *
  * Usage: node --import tsx bench/generate-cloudtrail.ts [--events N] [--out DIR] [--seed S]
  */
+
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { parseArgs as parseCliArgs, promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 
 const gzip = promisify(gzipCb);
@@ -1899,25 +1900,21 @@ export function formatSummary(s: CorpusSummary): string {
   ].join('\n');
 }
 
+/** Command-line options, parsed with node:util's parseArgs (strict: an unknown flag is an error). */
 function parseArgs(argv: string[]): GenerateOptions {
-  const opts: GenerateOptions = { out: 'bench/out' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.includes('=') ? (arg.split(/=(.*)/s) as [string, string]) : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--events') opts.events = Number(value().replaceAll('_', ''));
-    else if (flag === '--out') opts.out = value();
-    else if (flag === '--seed') opts.seed = value();
-    else if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: node --import tsx bench/generate-cloudtrail.ts [--events N] [--out DIR] [--seed S]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}`);
+  const { values } = parseCliArgs({
+    args: argv,
+    options: { events: { type: 'string' }, out: { type: 'string', default: 'bench/out' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    process.stdout.write('usage: node --import tsx bench/generate-cloudtrail.ts [--events N] [--out DIR] [--seed S]\n');
+    process.exit(0);
   }
-  return opts;
+  return {
+    out: values.out as string,
+    ...(values.events !== undefined ? { events: Number(values.events.replaceAll('_', '')) } : {}),
+    ...(values.seed !== undefined ? { seed: values.seed } : {}),
+  };
 }
 
 function isMain(): boolean {

@@ -10,11 +10,13 @@
  *
  * Writes bench/out/results.json. See bench/README.md.
  */
+
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs as parseCliArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import ts from 'typescript';
 import { type Ip, parseIp } from '../src/core/ip.js';
@@ -39,28 +41,25 @@ interface Options {
   findings: boolean;
 }
 
+/** Command-line options, parsed with node:util's parseArgs (strict: an unknown flag is an error). */
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { events: DEFAULT_EVENTS, seed: DEFAULT_SEED, regenerate: false, findings: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.includes('=') ? (arg.split(/=(.*)/s) as [string, string]) : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--events') {
-      opts.events = Number(value().replaceAll('_', ''));
-      if (!Number.isInteger(opts.events) || opts.events < 1) throw new Error('--events must be a positive integer');
-    } else if (flag === '--seed') opts.seed = value();
-    else if (flag === '--regenerate') opts.regenerate = true;
-    else if (flag === '--findings') opts.findings = true;
-    else if (flag === '--help' || flag === '-h') {
-      process.stdout.write('usage: npm run bench -- [--events N] [--seed S] [--regenerate] [--findings]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg}`);
+  const { values } = parseCliArgs({
+    args: argv,
+    options: {
+      events: { type: 'string', default: String(DEFAULT_EVENTS) },
+      seed: { type: 'string', default: DEFAULT_SEED },
+      regenerate: { type: 'boolean', default: false },
+      findings: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- [--events N] [--seed S] [--regenerate] [--findings]\n');
+    process.exit(0);
   }
-  return opts;
+  const events = Number((values.events as string).replaceAll('_', ''));
+  if (!Number.isInteger(events) || events < 1) throw new Error('--events must be a positive integer');
+  return { events, seed: values.seed as string, regenerate: values.regenerate === true, findings: values.findings === true };
 }
 
 function log(line: string): void {
