@@ -305,33 +305,44 @@ function merge(a: Membership, b: Membership): Membership | undefined {
 /** True when the event satisfies every field of the sub-rule with array-consistent values. */
 export function matchSubRule(sub: SubRule, ev: FlatEvent): boolean {
   const fields = sub.fields;
-  const step = (i: number, mem: Membership): boolean => {
-    if (i === fields.length) return true;
-    const f = fields[i]!;
+  if (fields.length === 1) {
+    // One field, nothing to be consistent with: any value matching it will do (or, for exists: false, none at all).
+    const f = fields[0]!;
     const values = ev.fields.get(f.path);
-    if (f.absent) {
-      let present = false;
-      if (values) {
-        for (const v of values) {
-          if (merge(mem, v.membership) !== undefined) {
-            present = true;
-            break;
-          }
+    if (values === undefined) return f.absent;
+    if (f.absent && values.length === 0) return true;
+    if (f.matchers.length === 0) return false;
+    for (let k = 0; k < values.length; k++) if (matchesAny(f, values[k]!)) return true;
+    return false;
+  }
+  return step(fields, ev, 0, null);
+}
+
+function step(fields: readonly FieldPattern[], ev: FlatEvent, i: number, mem: Membership): boolean {
+  if (i === fields.length) return true;
+  const f = fields[i]!;
+  const values = ev.fields.get(f.path);
+  if (f.absent) {
+    let present = false;
+    if (values) {
+      for (const v of values) {
+        if (merge(mem, v.membership) !== undefined) {
+          present = true;
+          break;
         }
       }
-      if (!present && step(i + 1, mem)) return true;
     }
-    if (!values || f.matchers.length === 0) return false;
-    let failedWithSameMembership = false;
-    for (const v of values) {
-      const merged = merge(mem, v.membership);
-      if (merged === undefined) continue;
-      if (merged === mem && failedWithSameMembership) continue;
-      if (!matchesAny(f, v)) continue;
-      if (step(i + 1, merged)) return true;
-      if (merged === mem) failedWithSameMembership = true;
-    }
-    return false;
-  };
-  return step(0, null);
+    if (!present && step(fields, ev, i + 1, mem)) return true;
+  }
+  if (!values || f.matchers.length === 0) return false;
+  let failedWithSameMembership = false;
+  for (const v of values) {
+    const merged = merge(mem, v.membership);
+    if (merged === undefined) continue;
+    if (merged === mem && failedWithSameMembership) continue;
+    if (!matchesAny(f, v)) continue;
+    if (step(fields, ev, i + 1, merged)) return true;
+    if (merged === mem) failedWithSameMembership = true;
+  }
+  return false;
 }

@@ -4,6 +4,7 @@
  * - compile.ts: parsing and validation, with AWS's error messages;
  * - evaluate.ts: events, array consistency, what each operator matches;
  * - rule-matcher.ts: many rules against one event, indexed;
+ * - select.ts: events flattened only along the paths the rules use (RuleMatcher's fast path from JSON text);
  * - numbers.ts, ip.ts, strings.ts: number comparison, IP/CIDR, wildcard and equals-ignore-case.
  */
 import type { CompileOptions } from './compile.js';

@@ -29,6 +29,8 @@ function canonicalDecimal(text: string): string | undefined {
 export function comparableNumber(text: string): number | undefined {
   const d = Number(text);
   if (!Number.isFinite(d)) return undefined;
+  // Already the double's shortest form (the usual case): nothing can have been lost.
+  if (text === String(d)) return d;
   const literal = canonicalDecimal(text);
   if (literal === undefined) return undefined;
   const shortest = canonicalDecimal(formatShortest(d));
