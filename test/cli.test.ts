@@ -294,6 +294,9 @@ describe('configuration of rules and targets', () => {
         '  - name: two-inputs',
         '    eventPattern: { source: [aws.guardduty] }',
         '    targets: [{ id: t1, target: mail, input: "x", inputPath: "$.detail" }]',
+        '  - name: same-target-twice',
+        '    eventPattern: { source: [aws.guardduty] }',
+        '    targets: [{ id: t1, target: mail }, { id: t2, target: mail, input: "x" }]',
         '  - name: bad-template',
         '    eventPattern: { source: [aws.guardduty] }',
         '    targets: [{ id: t1, target: mail, inputTransformer: { inputPathsMap: { a: $.detail }, inputTemplate: "<b>" } }]',
@@ -310,7 +313,8 @@ describe('configuration of rules and targets', () => {
       'rules.0.targets.0.target: no target named "nowhere"',
       'rules.1.targets.0',
       'give at most one of input, inputPath and inputTransformer',
-      'rules.2.targets.0',
+      'rules.2.targets.1.target: this rule already sends to "mail"',
+      'rules.3.targets.0',
     ])
       expect(r.stderr).toContain(want);
   });

@@ -80,6 +80,13 @@ export const ConfigSchema = z
         if (ids.has(t.id))
           ctx.addIssue({ code: 'custom', path: ['rules', i, 'targets', j, 'id'], message: `another target of this rule has the id ${JSON.stringify(t.id)}` });
         ids.add(t.id);
+        // One delivery per (rule, configured target, event): a second entry for the same target would never be sent.
+        if (rule.targets.findIndex((o) => o.target === t.target) !== j)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'targets', j, 'target'],
+            message: `this rule already sends to ${JSON.stringify(t.target)}; use another rule for a second input`,
+          });
       });
     });
   });
