@@ -154,6 +154,12 @@ describe('workshop scenario 3, end to end', () => {
     // Later logs: the attacker's ListTables at 18:31:40 with the old session is denied.
     const second = await detect(config, [after], '2021-03-08T18:40:00Z');
     expect(second.watches).toMatchObject([{ status: 'verified', deniedCalls: 1 }]);
+    // The finding itself says so (GuardDuty's free-form additionalInfo), for every reader of findings.
+    const stored = new FindingStore(config.db as string);
+    const verdict = stored.findings({ ids: [ice?.id as string] })[0]?.service.additionalInfo;
+    stored.close();
+    expect(verdict?.containment).toMatchObject({ status: 'contained', remediation: 'role-sessions', deniedCalls: 1, decidedAt: '2021-03-08T18:31:40.000Z' });
+    expect(JSON.parse(verdict?.value as string).containment.status).toBe('contained');
     expect(second.result.findings.map((f) => f.type)).not.toContain('UnauthorizedAccess:IAMUser/ContainmentFailed');
 
     // The operator's view: the outbox, the audit log, and a (dry-run) rollback of the revocation.

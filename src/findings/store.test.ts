@@ -68,3 +68,24 @@ describe('FindingStore.eventsOf', () => {
     s.close();
   });
 });
+
+describe('FindingStore migration', () => {
+  it('upgrades a version-1 database in place: findings kept and counted as already published', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const path = join(tempDir(), 'v1.db');
+    const s = new FindingStore(path);
+    s.upsert([aggregateOf(makeHit({ time: 1 }))], 5);
+    s.close();
+    // Turn it back into what version 1 wrote.
+    const raw = new Database(path);
+    raw.exec(`ALTER TABLE findings DROP COLUMN version; ALTER TABLE findings DROP COLUMN published_version;
+      ALTER TABLE findings DROP COLUMN published_at; ALTER TABLE findings DROP COLUMN containment;
+      UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
+    raw.close();
+    const upgraded = new FindingStore(path);
+    expect(upgraded.findings().map((f) => f.service.count)).toEqual([1]);
+    expect(upgraded.dueForPublication(10, 0)).toEqual([]);
+    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('2');
+    upgraded.close();
+  });
+});

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS findings (
   body TEXT NOT NULL,
   version INTEGER NOT NULL DEFAULT 1,
   published_version INTEGER,
-  published_at INTEGER
+  published_at INTEGER,
+  containment TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_type ON findings (type);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
@@ -130,6 +131,7 @@ export class FindingStore {
       this.db.exec(`ALTER TABLE findings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
         ALTER TABLE findings ADD COLUMN published_version INTEGER;
         ALTER TABLE findings ADD COLUMN published_at INTEGER;
+        ALTER TABLE findings ADD COLUMN containment TEXT;
         UPDATE findings SET published_version = version, published_at = updated_at;`);
       this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(SCHEMA_VERSION));
     })();
@@ -279,6 +281,7 @@ export class FindingStore {
 
 interface FindingRow {
   id: string;
+  containment: string | null;
   count: number;
   first_seen: number;
   last_seen: number;
@@ -306,7 +309,14 @@ interface EventRow {
 }
 
 function rowToFinding(r: FindingRow): Finding {
-  return composeFinding(JSON.parse(r.body) as FindingBody, {
+  const body = JSON.parse(r.body) as FindingBody;
+  if (r.containment) {
+    // The verdict on a remediation (see watches.ts) lives beside the body, so later events' details cannot erase it.
+    const { value: _value, type: _type, ...info } = body.service.additionalInfo;
+    const next = { ...info, containment: JSON.parse(r.containment) };
+    body.service.additionalInfo = { ...next, value: JSON.stringify(next), type: 'default' };
+  }
+  return composeFinding(body, {
     count: r.count,
     firstSeen: r.first_seen,
     lastSeen: r.last_seen,

@@ -88,6 +88,26 @@ export class WatchStore {
     }));
   }
 
+  /**
+   * Writes the watch's verdict into the remediated finding, under `service.additionalInfo.containment`
+   * (`{status, remediation, remediatedAt, evidenceEventId, decidedAt, deniedCalls}`), so that finding readers
+   * see whether the containment held.
+   */
+  private markFinding(id: number): void {
+    const w = this.all().find((x) => x.id === id);
+    if (!w) return;
+    const containment = {
+      status: w.status === 'verified' ? 'contained' : w.status === 'failed' ? 'failed' : 'watching',
+      remediation: w.kind,
+      remediatedAt: new Date(w.remediatedAt).toISOString(),
+      evidenceEventId: w.evidenceEventId,
+      decidedAt: w.decidedAt === null ? null : new Date(w.decidedAt).toISOString(),
+      deniedCalls: w.deniedCalls,
+    };
+    // A new version: the verdict is published like any other update of the finding.
+    this.db.prepare('UPDATE findings SET containment = ?, version = version + 1 WHERE id = ?').run(JSON.stringify(containment), w.findingId);
+  }
+
   /** A denied call: the first one marks the watch verified (unless it already failed); later ones are counted. */
   recordDenied(id: number, eventId: string, at: number): void {
     this.db
@@ -99,10 +119,12 @@ export class WatchStore {
          WHERE id = ?`,
       )
       .run(eventId, at, id);
+    this.markFinding(id);
   }
 
   /** A successful call after the remediation: containment failed, whatever was seen before. */
   recordSucceeded(id: number, eventId: string, at: number): void {
     this.db.prepare(`UPDATE watches SET status = 'failed', evidence_event_id = ?, decided_at = ? WHERE id = ? AND status != 'failed'`).run(eventId, at, id);
+    this.markFinding(id);
   }
 }
