@@ -10,8 +10,9 @@ import type { FindingStore } from '../findings/store.js';
 import { WatchStore } from '../findings/watches.js';
 import { createTarget } from '../targets/registry.js';
 import { tokenIssueCutoff } from '../targets/remediation/policy.js';
+import type { RemediationResult } from '../targets/remediation/remediator.js';
 import { outcomeOf, type RemediationOverrides, RemediationTarget } from '../targets/remediation/target.js';
-import type { DeliveryInput, DeliveryOutcome, Target, TargetDeps } from '../targets/types.js';
+import type { DeliveryOutcome, Target, TargetDeps } from '../targets/types.js';
 import type { Config } from './config.js';
 
 /**
@@ -60,7 +61,8 @@ export function buildBus(config: Config, store: FindingStore, deps: TargetDeps &
   for (const [name, targetConfig] of Object.entries(config.targets)) {
     if (!used.has(name)) continue; // a target no enabled rule uses is not even connected
     const target = createTarget(name, targetConfig, deps, deps.remediation);
-    targets.set(name, target instanceof RemediationTarget ? new WatchingRemediation(target, watches, clock, (e) => dispatcher?.publish(e)) : target);
+    if (target instanceof RemediationTarget) target.onResult = (result, finding) => followUp(result, finding, watches, clock, (e) => dispatcher?.publish(e));
+    targets.set(name, target);
   }
   const d = new Dispatcher(matcher, rules, targets, outbox, clock, config.delivery);
   dispatcher = d;
@@ -89,77 +91,47 @@ export function buildBus(config: Config, store: FindingStore, deps: TargetDeps &
   };
 }
 
-/** A remediation target that, after an executed remediation, starts the watch and announces the result on the bus. */
-class WatchingRemediation implements Target {
-  readonly kind = 'remediation';
-  readonly id: string;
-
-  constructor(
-    private readonly inner: RemediationTarget,
-    private readonly watches: WatchStore,
-    private readonly clock: Clock,
-    private readonly publish: (event: BusEvent) => void,
-  ) {
-    this.id = inner.id;
-  }
-
-  async deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
-    const finding = input.event.detail as Finding;
-    if (!finding || typeof finding !== 'object' || !('resource' in finding)) return this.inner.deliver(input);
-    const result = await this.inner.remediator.remediate(finding);
-    const now = this.clock.now();
-    if (result.status === 'succeeded') {
-      const key = finding.resource.accessKeyDetails;
-      const remediatedAt = Date.parse(tokenIssueCutoff(now));
-      if (key && result.playbook === 'revoke-role-sessions') {
-        this.watches.add({
-          findingId: finding.id,
-          kind: 'role-sessions',
-          account: finding.accountId,
-          principalName: key.userName,
-          accessKeyId: '',
-          remediatedAt,
-        });
-      } else if (key && result.playbook === 'deactivate-access-key') {
-        this.watches.add({
-          findingId: finding.id,
-          kind: 'access-key',
-          account: finding.accountId,
-          principalName: key.userName,
-          accessKeyId: key.accessKeyId,
-          remediatedAt,
-        });
-      }
-    }
-    if (result.status === 'succeeded' || result.status === 'planned') {
-      this.publish({
-        version: '0',
-        id: `remediation-${result.auditSeq}`,
-        'detail-type': REMEDIATION_DETAIL_TYPE,
-        source: 'trailhound.remediation',
+/** After a remediation: an executed one starts the watch; executed and planned ones are announced on the bus. */
+function followUp(result: RemediationResult, finding: Finding, watches: WatchStore, clock: Clock, publish: (event: BusEvent) => void): void {
+  const now = clock.now();
+  const key = finding.resource.accessKeyDetails;
+  if (result.status === 'succeeded' && key) {
+    const remediatedAt = Date.parse(tokenIssueCutoff(now));
+    if (result.playbook === 'revoke-role-sessions') {
+      watches.add({ findingId: finding.id, kind: 'role-sessions', account: finding.accountId, principalName: key.userName, accessKeyId: '', remediatedAt });
+    } else if (result.playbook === 'deactivate-access-key') {
+      watches.add({
+        findingId: finding.id,
+        kind: 'access-key',
         account: finding.accountId,
-        time: new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
-        region: finding.region,
-        resources: [],
-        detail: {
-          findingId: finding.id,
-          findingType: finding.type,
-          playbook: result.playbook,
-          mode: result.mode,
-          status: result.status,
-          target: result.target,
-          auditSeq: result.auditSeq,
-          message: result.notification ?? describeOutcome(outcomeOf(result)),
-          calls: result.calls.map((c) => `${c.service}:${c.command}`),
-        },
+        principalName: key.userName,
+        accessKeyId: key.accessKeyId,
+        remediatedAt,
       });
     }
-    return outcomeOf(result);
   }
-
-  async close(): Promise<void> {
-    await this.inner.close();
-  }
+  if (result.status !== 'succeeded' && result.status !== 'planned') return;
+  publish({
+    version: '0',
+    id: `remediation-${result.auditSeq}`,
+    'detail-type': REMEDIATION_DETAIL_TYPE,
+    source: 'trailhound.remediation',
+    account: finding.accountId,
+    time: new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+    region: finding.region,
+    resources: [],
+    detail: {
+      findingId: finding.id,
+      findingType: finding.type,
+      playbook: result.playbook,
+      mode: result.mode,
+      status: result.status,
+      target: result.target,
+      auditSeq: result.auditSeq,
+      message: result.notification ?? describeOutcome(outcomeOf(result)),
+      calls: result.calls.map((c) => `${c.service}:${c.command}`),
+    },
+  });
 }
 
 function describeOutcome(o: DeliveryOutcome): string {

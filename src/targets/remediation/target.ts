@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { systemClock } from '../../core/clock.js';
 import { ConfigError } from '../../core/errors.js';
+import type { Finding } from '../../core/finding.js';
 import { EndpointSchema, parseTargetConfig, RegionSchema } from '../aws/common.js';
 import { asFinding } from '../aws/securityhub.js';
 import type { DeliveryInput, DeliveryOutcome, Target, TargetDeps } from '../types.js';
@@ -101,10 +102,15 @@ export class RemediationTarget implements Target {
     private readonly onClose: () => void,
   ) {}
 
+  /** Called with every remediation result before the dispatcher hears the outcome (the pipeline starts watches here). */
+  onResult?: (result: RemediationResult, finding: Finding) => void;
+
   async deliver(input: DeliveryInput): Promise<DeliveryOutcome> {
     const finding = asFinding(input.event.detail);
     if (!finding) return { status: 'failed', error: 'remediation: the event detail is not a GuardDuty finding' };
-    return outcomeOf(await this.remediator.remediate(finding));
+    const result = await this.remediator.remediate(finding);
+    this.onResult?.(result, finding);
+    return outcomeOf(result);
   }
 
   /** The last result for a finding, from the audit log (for the CLI and tests). */
