@@ -1,4 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixedClock } from '../src/core/clock.js';
@@ -123,5 +125,19 @@ export function makeHit(
     resourceRole: 'TARGET',
     title: 't',
     description: 'd',
+  };
+}
+
+/** A real HTTP server on 127.0.0.1 (a free port) for target tests: its base URL, and a close that ends open connections. */
+export async function localHttpServer(handler: RequestListener): Promise<{ base: string; server: Server; close(): Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
   };
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localHttpServer } from '../../test/helpers.js';
 import { findingEvent } from '../bus/event.js';
 import { renderTargetInput } from '../bus/transformer.js';
 import { fixedClock } from '../core/clock.js';
@@ -15,13 +15,13 @@ const NOW = Date.parse('2026-01-01T00:00:00Z');
 const clock = fixedClock(NOW);
 const HOSTILE_UA = '<!channel> & <https://evil.example/|click here> </script>\n*fake* line';
 
-let server: Server;
+let server: Awaited<ReturnType<typeof localHttpServer>>;
 let base: string;
 const received: Array<{ headers: IncomingHttpHeaders; body: any }> = [];
 let respond: (res: ServerResponse) => void;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await localHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -29,12 +29,10 @@ beforeAll(async () => {
       respond(res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 beforeEach(() => {
   received.length = 0;

@@ -1,9 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localHttpServer } from '../../test/helpers.js';
 import { findingEvent } from '../bus/event.js';
 import { renderTargetInput } from '../bus/transformer.js';
 import { fixedClock } from '../core/clock.js';
@@ -26,14 +27,14 @@ interface Received {
   raw: Buffer;
 }
 
-let server: Server;
+let server: Awaited<ReturnType<typeof localHttpServer>>;
 let base: string;
 const received: Received[] = [];
 /** What the server does next, by path. */
 let respond: (path: string, res: ServerResponse) => void;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await localHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -50,12 +51,10 @@ beforeAll(async () => {
       respond(req.url ?? '/', res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.base;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
 });
 beforeEach(() => {
   received.length = 0;
