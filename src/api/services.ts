@@ -1,0 +1,112 @@
+// CONTRACT (implemented in src/api/service-impl.ts by the API owner): what the HTTP API and the web console use.
+import type { Clock } from '../core/clock.js';
+import type { Finding } from '../core/finding.js';
+import type { FindingStore, StoredEvent } from '../findings/store.js';
+import type { SuppressionStore } from '../findings/suppression.js';
+import type { AuditEntry } from '../targets/remediation/audit.js';
+import type { PlaybookName } from '../targets/remediation/playbooks.js';
+import type { RemediationResult } from '../targets/remediation/remediator.js';
+
+export const ROLES = ['viewer', 'responder', 'ingest'] as const;
+/** viewer: read everything; responder: viewer + archive, suppression rules, lists, remediation; ingest: POST /api/v1/ingest only (tokens). */
+export type Role = (typeof ROLES)[number];
+
+export interface Caller {
+  name: string;
+  role: Role;
+  via: 'session' | 'token';
+}
+
+/** Hono context variables set by the authentication middleware (src/api/auth.ts) before any route runs. */
+export interface AppEnv {
+  Variables: {
+    caller: Caller;
+    /** The session's CSRF token (empty for token callers); forms post it as `_csrf`, scripts send `x-csrf-token`. */
+    csrf: string;
+  };
+}
+
+export interface RuleInfo {
+  name: string;
+  state: 'ENABLED' | 'DISABLED';
+  description: string;
+  eventPattern: string;
+  targets: Array<{ id: string; target: string; input: 'event' | 'Input' | 'InputPath' | 'InputTransformer' }>;
+}
+
+/** A configured target, settings summarised with secrets (URLs' paths and queries, passwords, tokens) removed. */
+export interface TargetInfo {
+  name: string;
+  type: string;
+  summary: string;
+  /** For remediation targets. */
+  playbook?: PlaybookName;
+  mode?: 'dry-run' | 'execute';
+}
+
+export interface IntelListInfo {
+  id: string;
+  kind: 'threat' | 'trusted';
+  name: string;
+  format: string;
+  /** 'config' lists come from the configuration file and cannot be changed here; 'uploaded' ones can. */
+  origin: 'config' | 'uploaded';
+  active: boolean;
+  entries: number;
+  sha256: string;
+  updatedAt: string;
+}
+
+export interface RemediationOption {
+  target: string;
+  playbook: PlaybookName;
+  /** The configured mode: only an `execute` target can be executed from the console or API; `dry-run` ones only plan. */
+  mode: 'dry-run' | 'execute';
+  /** Whether the playbook applies to this finding's resource (e.g. revoke-role-sessions needs an assumed role). */
+  applicable: boolean;
+  reason?: string;
+}
+
+export interface EventQuery {
+  /** Principal ARN, access key id, user name, role name or role ARN. */
+  principal?: string;
+  address?: string;
+  since: number;
+  until: number;
+  limit?: number;
+}
+
+export interface SourceStatus {
+  name: string;
+  kind: string;
+  backlog: number;
+  lastPollAt?: string;
+  lastError?: string;
+}
+
+export interface Services {
+  clock: Clock;
+  store: FindingStore;
+  suppression: SuppressionStore;
+  events(q: EventQuery): StoredEvent[];
+  rules(): RuleInfo[];
+  targets(): TargetInfo[];
+  lists: {
+    list(): IntelListInfo[];
+    /** Parses (TXT: one address or CIDR a line, # comments) and stores; throws UsageError naming the bad line. */
+    upload(kind: 'threat' | 'trusted', name: string, text: string, format?: string): IntelListInfo;
+    setActive(id: string, active: boolean): IntelListInfo;
+    remove(id: string): boolean;
+  };
+  remediation: {
+    options(finding: Finding): RemediationOption[];
+    /** Dry run: plans the calls and audits the plan, sends nothing. */
+    plan(findingId: string, target: string, actor: string): Promise<RemediationResult>;
+    /** Executes (only on targets whose mode is `execute`); throws UsageError otherwise. */
+    execute(findingId: string, target: string, actor: string): Promise<RemediationResult>;
+    rollback(auditSeq: number, mode: 'dry-run' | 'execute', actor: string): Promise<RemediationResult>;
+    audit(filter?: { findingId?: string }): AuditEntry[];
+  };
+  /** The service's sources and their state (for the console's status line). */
+  sources(): SourceStatus[];
+}
