@@ -110,3 +110,11 @@ export interface Services {
   /** The service's sources and their state (for the console's status line). */
   sources(): SourceStatus[];
 }
+
+/** Session handling the console's login form uses (implemented in src/api/auth.ts). */
+export interface AuthApi {
+  /** Checks the password; on success creates a session and sets its cookie (HttpOnly, SameSite=Strict) on `c`. */
+  login(c: import('hono').Context<AppEnv>, name: string, password: string): Promise<boolean>;
+  /** Ends the caller's session and clears the cookie. */
+  logout(c: import('hono').Context<AppEnv>): void;
+}
