@@ -1,4 +1,5 @@
 // CONTRACT STUB (to be implemented by the sources helper): the interfaces below are fixed.
+import { type InputError, TrailhoundError } from '../core/errors.js';
 import type { ReadDocument } from './read.js';
 
 /** One log object (a file, an S3 object) a source found and that is not yet checkpointed. */
@@ -32,4 +33,26 @@ export interface LogSource {
   poll(max: number, signal?: AbortSignal): Promise<SourceObject[]>;
   stats(): SourceStats;
   close(): Promise<void>;
+  /**
+   * Problems found while polling that did not stop the poll (an unreadable folder, an SQS message that cannot be
+   * parsed), each reported once; the service logs them. Returns and forgets what was collected since the last call.
+   */
+  drainErrors?(): InputError[];
 }
+
+/**
+ * A source could not be polled or an object could not be fetched for a reason that is not the object's content
+ * (access denied, missing bucket, network): the service reports it and retries later, without checkpointing anything.
+ */
+export class SourceError extends TrailhoundError {
+  /** The configured source's name. */
+  readonly source: string;
+
+  constructor(source: string, message: string, options?: { cause?: unknown }) {
+    super('E_SOURCE', `source ${source}: ${message}`, options);
+    this.source = source;
+  }
+}
+
+/** Errors kept for `drainErrors` are bounded, so a source nobody drains cannot grow without limit. */
+export const MAX_PENDING_ERRORS = 1000;
