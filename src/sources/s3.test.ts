@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import Database from 'better-sqlite3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { rejected, tempDir } from '../../test/helpers.js';
+import { InputError } from '../core/errors.js';
+import { CheckpointStore } from './checkpoint.js';
+import { cloudTrailKeyTime, isCloudTrailLogKey, S3Source, type S3SourceOptions } from './s3.js';
+import { SourceError, type SourceObject } from './source.js';
+
+const BUCKET = 'trail-bucket';
+const ACCT = '111122223333';
+const ORG = 'o-abcdef1234';
+const ORG_ACCT = '444455556666';
+const DAY = 86_400_000;
+/** 2026-01-10 12:00 UTC. */
+const NOW = Date.parse('2026-01-10T12:00:00Z');
+
+const s3Mock = mockClient(S3Client);
+
+/** An in-memory bucket behind the mocked client; listings page after PAGE entries to exercise continuation. */
+class FakeBucket {
+  readonly objects = new Map<string, { body: Buffer; etag: string; lastModified: Date }>();
+  readonly listed: ListObjectsV2CommandInput[] = [];
+  page = 2;
+
+  put(key: string, body: Buffer | string, lastModified = new Date(NOW - 60_000)): string {
+    const b = Buffer.isBuffer(body) ? body : gzipSync(body);
+    this.objects.set(key, { body: b, etag: `"${createHash('md5').update(b).digest('hex')}"`, lastModified });
+    return `s3://${BUCKET}/${key}`;
+  }
+
+  install(): void {
+    s3Mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => this.list(input));
+    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }): Partial<GetObjectCommandOutput> => {
+      const o = this.objects.get(input.Key);
+      if (!o) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+      return { ContentLength: o.body.length, ETag: o.etag, Body: { transformToByteArray: async () => new Uint8Array(o.body) } as never };
+    });
+  }
+
+  private list(input: ListObjectsV2CommandInput) {
+    if (input.Bucket !== BUCKET) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+    this.listed.push(input);
+    const prefix = input.Prefix ?? '';
+    const entries: Array<{ key?: string; prefix?: string }> = [];
+    const seen = new Set<string>();
+    for (const key of [...this.objects.keys()].sort()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
+      if (cut >= 0) {
+        const p = prefix + rest.slice(0, cut + 1);
+        if (!seen.has(p)) entries.push({ prefix: p });
+        seen.add(p);
+      } else entries.push({ key });
+    }
+    const start = Number(input.ContinuationToken ?? 0);
+    const slice = entries.slice(start, start + this.page);
+    const more = start + this.page < entries.length;
+    return {
+      Contents: slice
+        .filter((e) => e.key)
+        .map((e) => {
+          const o = this.objects.get(e.key!)!;
+          return { Key: e.key, ETag: o.etag, LastModified: o.lastModified, Size: o.body.length };
+        }),
+      CommonPrefixes: slice.filter((e) => e.prefix).map((e) => ({ Prefix: e.prefix })),
+      IsTruncated: more,
+      ...(more ? { NextContinuationToken: String(start + this.page) } : {}),
+    };
+  }
+}
+
+function ymd(ms: number): string[] {
+  return new Date(ms).toISOString().slice(0, 10).split('-');
+}
+
+/** A CloudTrail key for `ms` (its day folder and the time in its name). */
+function key(o: { ms: number; account?: string; region?: string; org?: string; prefix?: string; id?: string }): string {
+  const account = o.account ?? ACCT;
+  const region = o.region ?? 'us-east-1';
+  const [y, m, d] = ymd(o.ms);
+  const hm = new Date(o.ms).toISOString().slice(11, 16).replace(':', '');
+  const base = `${o.prefix ? `${o.prefix}/` : ''}AWSLogs/${o.org ? `${o.org}/` : ''}${account}/CloudTrail/${region}/${y}/${m}/${d}/`;
+  return `${base}${account}_CloudTrail_${region}_${y}${m}${d}T${hm}Z_${o.id ?? 'x'}.json.gz`;
+}
+
+function doc(id: string): string {
+  return JSON.stringify({ Records: [{ eventID: id, eventName: 'GetUser' }] });
+}
+
+let bucket: FakeBucket;
+let checkpoints: CheckpointStore;
+let now: number;
+
+beforeEach(() => {
+  s3Mock.reset();
+  bucket = new FakeBucket();
+  bucket.install();
+  checkpoints = new CheckpointStore(new Database(join(tempDir(), 'findings.db')));
+  now = NOW;
+});
+
+function source(o: Partial<S3SourceOptions> = {}): S3Source {
+  return new S3Source({ name: 'trail', bucket: BUCKET, s3: new S3Client({ region: 'us-east-1' }), checkpoints, now: () => now, ...o });
+}
+
+async function commit(objs: SourceObject[]): Promise<void> {
+  for (const obj of objs) {
+    await obj.read();
+    checkpoints.markDone(obj.source, obj.key, obj.version, now, 1);
+  }
+}
+
+describe('isCloudTrailLogKey / cloudTrailKeyTime', () => {
+  it('keeps .json.gz log files and leaves digests out', () => {
+    expect(isCloudTrailLogKey(key({ ms: NOW }))).toBe(true);
+    expect(isCloudTrailLogKey(`AWSLogs/${ACCT}/CloudTrail-Digest/us-east-1/2026/01/10/${ACCT}_CloudTrail-Digest_us-east-1_t_20260110T1200Z.json.gz`)).toBe(
+      false,
+    );
+    expect(isCloudTrailLogKey(`AWSLogs/${ACCT}/CloudTrail/us-east-1/2026/01/10/notes.txt`)).toBe(false);
+    expect(cloudTrailKeyTime(key({ ms: NOW }))).toBe('20260110T1200Z');
+    expect(cloudTrailKeyTime('other.json.gz')).toBe('');
+  });
+});
+
+describe('S3Source', () => {
+  it('discovers accounts, organization trails and regions under the prefix, and returns objects oldest first', async () => {
+    const prefix = 'trails/prod';
+    const k1 = bucket.put(key({ prefix, ms: NOW - 2 * 3600_000, region: 'us-west-2', id: 'a' }), doc('1'));
+    const k2 = bucket.put(key({ prefix, ms: NOW - 3600_000, id: 'b' }), doc('2'));
+    const k3 = bucket.put(key({ prefix, ms: NOW - 30 * 3600_000, org: ORG, account: ORG_ACCT, region: 'eu-west-1', id: 'c' }), doc('3'));
+    const k4 = bucket.put(key({ prefix, ms: NOW - 60_000, org: ORG, account: ORG_ACCT, id: 'd' }), doc('4'));
+    // Outside the prefix, a digest, a non-log file, and a folder that is neither account nor organization.
+    bucket.put(key({ ms: NOW - 60_000, id: 'elsewhere' }), doc('x'));
+    bucket.put(`${prefix}/AWSLogs/${ACCT}/CloudTrail-Digest/us-east-1/2026/01/10/${ACCT}_CloudTrail-Digest_us-east-1_t_20260110T1100Z.json.gz`, '{}');
+    bucket.put(`${prefix}/AWSLogs/${ACCT}/CloudTrail/us-east-1/2026/01/10/README.txt`, 'hello');
+    bucket.put(`${prefix}/AWSLogs/not-an-account/CloudTrail/us-east-1/2026/01/10/x.json.gz`, doc('y'));
+
+    const s = source({ prefix: `${prefix}/` });
+    const objs = await s.poll(100);
+    expect(objs.map((o) => o.key)).toEqual([k3, k1, k2, k4]);
+    expect(objs[0]).toMatchObject({ source: 'trail', version: bucket.objects.get(k3.slice(`s3://${BUCKET}/`.length))!.etag.replaceAll('"', '') });
+    expect((await objs[0]!.read()).text).toBe(doc('3'));
+    expect((await objs[0]!.read()).path).toBe(k3);
+    // Discovery listed with a delimiter; day folders were listed in full, without StartAfter.
+    expect(bucket.listed.filter((i) => i.Delimiter === '/').map((i) => i.Prefix)).toContain(`${prefix}/AWSLogs/`);
+    expect(bucket.listed.some((i) => 'StartAfter' in i)).toBe(false);
+    expect(s.stats()).toMatchObject({ backlog: 4, lastPollAt: NOW });
+  });
+
+  it('reads only the configured organization, accounts and regions, without listing above the regions', async () => {
+    const wanted = bucket.put(key({ ms: NOW - 3600_000, org: ORG, account: ORG_ACCT, region: 'eu-west-1' }), doc('1'));
+    bucket.put(key({ ms: NOW - 3600_000, org: ORG, account: ORG_ACCT, region: 'us-east-1' }), doc('2'));
+    bucket.put(key({ ms: NOW - 3600_000, org: ORG, account: '999999999999', region: 'eu-west-1' }), doc('3'));
+    bucket.put(key({ ms: NOW - 3600_000, region: 'eu-west-1' }), doc('4'));
+    const s = source({ organizationId: ORG, accounts: [ORG_ACCT], regions: ['eu-west-1'] });
+    expect((await s.poll(10)).map((o) => o.key)).toEqual([wanted]);
+    expect(bucket.listed.filter((i) => i.Delimiter)).toEqual([]);
+  });
+
+  it('follows continuation tokens in discovery and in day listings', async () => {
+    bucket.page = 1;
+    const keys = [1, 2, 3, 4, 5].map((i) => bucket.put(key({ ms: NOW - i * 60_000, id: `p${i}` }), doc(String(i))));
+    for (const r of ['ap-south-1', 'eu-central-1', 'us-west-1']) bucket.put(key({ ms: NOW - 3600_000, region: r }), doc(r));
+    const objs = await source({ regions: undefined }).poll(100);
+    expect(objs).toHaveLength(8);
+    expect(objs.map((o) => o.key)).toEqual(expect.arrayContaining(keys));
+    expect(bucket.listed.some((i) => i.ContinuationToken)).toBe(true);
+  });
+
+  it('returns nothing a second time once checkpointed, and returns at most max', async () => {
+    for (let i = 0; i < 5; i++) bucket.put(key({ ms: NOW - (5 - i) * 60_000, id: `m${i}` }), doc(String(i)));
+    const s = source();
+    const first = await s.poll(3);
+    expect(first).toHaveLength(3);
+    expect(s.stats().backlog).toBe(5);
+    await commit(first);
+    const second = await s.poll(3);
+    expect(second).toHaveLength(2);
+    expect(second[0]!.key > first[2]!.key).toBe(true);
+    await commit(second);
+    expect(await s.poll(3)).toEqual([]);
+    // A restarted source over the same database reads nothing again.
+    expect(await source().poll(10)).toEqual([]);
+  });
+
+  it('finds a file delivered late into an earlier day prefix, within lookbackDays', async () => {
+    const s = source();
+    bucket.put(key({ ms: NOW - 3600_000, id: 'today' }), doc('t'));
+    await commit(await s.poll(10));
+    // CloudTrail delivers a file for yesterday 23:55 after today's first file.
+    const late = bucket.put(key({ ms: NOW - 12.1 * 3600_000, id: 'late' }), doc('l'));
+    expect((await s.poll(10)).map((o) => o.key)).toEqual([late]);
+  });
+
+  it('remembers days older than lookbackDays as complete once done, and stops listing them', async () => {
+    const start = NOW - 6 * DAY;
+    const s = source({ startDate: new Date(start).toISOString().slice(0, 10), lookbackDays: 2 });
+    for (let d = 0; d <= 6; d++) bucket.put(key({ ms: start + d * DAY, id: `d${d}` }), doc(String(d)));
+    const first = await s.poll(100);
+    expect(first).toHaveLength(7);
+    await commit(first);
+    expect(await s.poll(100)).toEqual([]);
+    // Days 01-04..01-07 are complete (older than today minus 2); 01-08..01-10 are listed every poll.
+    expect(checkpoints.getCursor('trail', `complete:AWSLogs/${ACCT}/CloudTrail/us-east-1/`)).toBe('2026-01-04/2026-01-07');
+    bucket.listed.length = 0;
+    const lateInWindow = bucket.put(key({ ms: NOW - 2 * DAY, id: 'late-window' }), doc('w'));
+    bucket.put(key({ ms: NOW - 4 * DAY, id: 'late-complete' }), doc('c'));
+    expect((await s.poll(100)).map((o) => o.key)).toEqual([lateInWindow]);
+    const days = bucket.listed.filter((i) => !i.Delimiter).map((i) => i.Prefix!.split('/').slice(-4, -1).join('-'));
+    expect(days).toEqual(['2026-01-08', '2026-01-09', '2026-01-10']);
+  });
+
+  it('keeps listing an old day while an object in it is pending, without skipping it', async () => {
+    const start = NOW - 5 * DAY;
+    const s = source({ startDate: new Date(start).toISOString().slice(0, 10) });
+    const a = bucket.put(key({ ms: start, id: 'a' }), doc('a'));
+    const b = bucket.put(key({ ms: start + DAY, id: 'b' }), doc('b'));
+    expect((await s.poll(1)).map((o) => o.key)).toEqual([a]);
+    // Not committed (the service failed): returned again, and its day is not complete.
+    expect((await s.poll(1)).map((o) => o.key)).toEqual([a]);
+    expect(checkpoints.getCursor('trail', `complete:AWSLogs/${ACCT}/CloudTrail/us-east-1/`)).toBeUndefined();
+    await commit(await s.poll(1));
+    expect((await s.poll(1)).map((o) => o.key)).toEqual([b]);
+  });
+
+  it('remembers the default start date, so a restart days later skips nothing', async () => {
+    bucket.put(key({ ms: NOW - 60_000, id: 'first' }), doc('f'));
+    await commit(await source().poll(10));
+    expect(checkpoints.getCursor('trail', 'startDate')).toBe('2026-01-09');
+    // Down for three days; files kept arriving.
+    const missed = bucket.put(key({ ms: NOW + DAY, id: 'missed' }), doc('m'));
+    now = NOW + 3 * DAY;
+    expect((await source().poll(10)).map((o) => o.key)).toEqual([missed]);
+  });
+
+  it('prunes checkpoints only for days that are complete everywhere and no longer listed', async () => {
+    const s = source({ startDate: '2026-01-08', lookbackDays: 1 });
+    bucket.put(key({ ms: NOW - 2 * DAY, id: 'a' }), doc('a'));
+    bucket.put(key({ ms: NOW - DAY, id: 'b' }), doc('b'));
+    await commit(await s.poll(10));
+    expect(checkpoints.doneCount('trail')).toBe(2);
+    now = NOW + 2 * DAY;
+    expect(await s.poll(10)).toEqual([]);
+    // Complete through 01-10; the objects were done on 01-10, so they go once 01-11 is complete too.
+    expect(checkpoints.doneCount('trail')).toBe(2);
+    now = NOW + 3 * DAY;
+    expect(await s.poll(10)).toEqual([]);
+    expect(checkpoints.doneCount('trail')).toBe(0);
+    expect(await s.poll(10)).toEqual([]);
+  });
+
+  it('gives an InputError naming s3://bucket/key for a truncated gzip object, while the others read', async () => {
+    const big = gzipSync(JSON.stringify({ Records: Array.from({ length: 500 }, (_, i) => ({ eventID: `id-${i}` })) }));
+    const bad = bucket.put(key({ ms: NOW - 120_000, id: 'bad' }), big.subarray(0, big.length - 10));
+    const good = bucket.put(key({ ms: NOW - 60_000, id: 'good' }), doc('g'));
+    const objs = await source().poll(10);
+    expect(objs.map((o) => o.key)).toEqual([bad, good]);
+    const err = await rejected(objs[0]!.read());
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).location).toBe(bad);
+    expect(err.message).toMatch(/truncated/);
+    expect((await objs[1]!.read()).text).toBe(doc('g'));
+  });
+
+  it('gives an InputError for an object deleted since it was listed', async () => {
+    const k = bucket.put(key({ ms: NOW - 60_000 }), doc('1'));
+    const [obj] = await source().poll(10);
+    bucket.objects.delete(k.slice(`s3://${BUCKET}/`.length));
+    const err = await rejected(obj!.read());
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toContain(k);
+  });
+
+  it('throws a SourceError naming the bucket and prefix when access is denied or the bucket is missing', async () => {
+    s3Mock.on(ListObjectsV2Command).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
+    const s = source({ prefix: 'org-trail' });
+    const err = await rejected(s.poll(10));
+    expect(err).toBeInstanceOf(SourceError);
+    expect(err.message).toContain(`s3://${BUCKET}/org-trail/AWSLogs/`);
+    expect(err.message).toMatch(/access denied/);
+    expect(s.stats().lastError).toMatch(/access denied/);
+
+    s3Mock.reset();
+    bucket.install();
+    const missing = source({ bucket: 'no-such-bucket' });
+    const err2 = await rejected(missing.poll(10));
+    expect(err2).toBeInstanceOf(SourceError);
+    expect(err2.message).toContain('bucket no-such-bucket does not exist');
+  });
+
+  it('rejects a bad configuration', () => {
+    expect(() => source({ startDate: '2026-02-30' })).toThrow(SourceError);
+    expect(() => source({ organizationId: 'org' })).toThrow(/organizationId/);
+    expect(() => source({ accounts: ['123'] })).toThrow(/account/);
+    expect(() => source({ lookbackDays: -1 })).toThrow(/lookbackDays/);
+  });
+});
