@@ -93,7 +93,7 @@ function services(): Services {
     },
     remediation: {
       options: () => [{ target: 'revoke', playbook: 'deactivate-access-key', mode: 'dry-run', applicable: true }],
-      plan: async (findingId, target) => ({
+      plan: async (findingId) => ({
         status: 'planned',
         auditSeq: 7,
         playbook: 'deactivate-access-key',
@@ -256,7 +256,7 @@ describe('console pages', () => {
   it('every POST form carries the CSRF token', async () => {
     for (const path of [`/findings/${xssId}`, '/suppression', '/lists', '/']) {
       const { html } = await get(path, 'responder');
-      const forms = html.match(/<form method="post"[^]*?<\/form>/g) ?? [];
+      const forms = html.match(/<form method="post"[\s\S]*?<\/form>/g) ?? [];
       expect(forms.length, path).toBeGreaterThan(0);
       for (const f of forms) expect(f, path).toContain(`name="_csrf" value="${CSRF}"`);
     }
