@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import pc from 'picocolors';
+import { hashPassword, newToken, tokenSha256 } from '../api/passwords.js';
 import { Outbox } from '../bus/outbox.js';
 import { systemClock } from '../core/clock.js';
 import { describeError, TrailhoundError, UsageError } from '../core/errors.js';
@@ -16,6 +17,7 @@ import { createTarget } from '../targets/registry.js';
 import type { RemediationTarget } from '../targets/remediation/target.js';
 import { parseDuration, parseTimeArg } from './duration.js';
 import { eventsTable, findingsTable, safeText, table } from './render.js';
+import { startServe } from './serve.js';
 import { runTestPattern } from './test-pattern.js';
 
 export interface Io {
@@ -275,6 +277,55 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         );
     });
 
+  program
+    .command('serve')
+    .description('Run as a service: watch the configured sources, detect continuously, deliver, and serve the API and console.')
+    .requiredOption('--config <FILE>', 'configuration file (YAML or JSON) with db:, serve.users/tokens and serve.sources')
+    .option('--host <HOST>', 'listen address (default: serve.host, 127.0.0.1)')
+    .option('--port <PORT>', 'listen port (default: serve.port, 8080; 0 = any free port)')
+    .option('--once', 'ingest what the sources hold, deliver, and exit (a catch-up run)')
+    .action(async (opts) => {
+      const config = await loadConfig(opts.config);
+      const port = opts.port === undefined ? undefined : Number(opts.port);
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port is 0-65535');
+      const running = await startServe({
+        config,
+        env: io.env,
+        log: (m) => io.stderr(`trailhound: ${m}\n`),
+        ...(opts.host ? { host: opts.host } : {}),
+        ...(port !== undefined ? { port } : {}),
+      });
+      if (opts.once) await running.idle(24 * 3_600_000);
+      else
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            io.stderr('trailhound: stopping (finishing the batch in hand, last delivery pass)\n');
+            resolve();
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      await running.close();
+    });
+
+  program
+    .command('hash-password')
+    .description('Print the hash of a console password (read from standard input) for serve.users[].passwordHash; with --token, make an API token.')
+    .option('--token', 'generate a random API token and print it with the sha256 to put in serve.tokens[]')
+    .action(async (opts) => {
+      if (opts.token) {
+        const token = newToken();
+        io.stdout(`token:  ${token}\nsha256: ${tokenSha256(token)}\n`);
+        return;
+      }
+      const line = (await readStdinText()).split(/\r?\n/)[0] ?? '';
+      try {
+        io.stdout(`${await hashPassword(line)}\n`);
+      } catch (err) {
+        throw new UsageError((err as Error).message, { cause: err });
+      }
+    });
+
   const intel = program.command('intel').description('Threat intelligence and AWS address ranges.');
   intel
     .command('update-aws-ranges')
@@ -318,4 +369,10 @@ async function effectiveConfig(opts: { config?: string; threatList: string[]; tr
     ...(opts.db ? { db: opts.db } : {}),
     ...(opts.awsIpRanges ? { awsIpRanges: opts.awsIpRanges } : {}),
   };
+}
+
+async function readStdinText(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

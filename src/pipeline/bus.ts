@@ -37,7 +37,11 @@ export interface Bus {
 
 export const REMEDIATION_DETAIL_TYPE = 'Trailhound Remediation';
 
-export function buildBus(config: Config, store: FindingStore, deps: TargetDeps & { remediation?: RemediationOverrides }): Bus {
+/**
+ * `connectAll`: connect every configured target, not only those an enabled rule uses (the service does, so that the
+ * console can run any configured remediation playbook by hand).
+ */
+export function buildBus(config: Config, store: FindingStore, deps: TargetDeps & { remediation?: RemediationOverrides; connectAll?: boolean }): Bus {
   const clock = deps.clock;
   const matcher = new RuleMatcher();
   const rules: DispatchRule[] = [];
@@ -59,7 +63,7 @@ export function buildBus(config: Config, store: FindingStore, deps: TargetDeps &
   let dispatcher: Dispatcher | undefined;
   const used = new Set(rules.flatMap((r) => r.targets.map((t) => t.id)));
   for (const [name, targetConfig] of Object.entries(config.targets)) {
-    if (!used.has(name)) continue; // a target no enabled rule uses is not even connected
+    if (!used.has(name) && !(deps.connectAll && targetConfig.type === 'remediation')) continue; // a target nothing uses is not even connected
     const target = createTarget(name, targetConfig, deps, deps.remediation);
     if (target instanceof RemediationTarget) target.onResult = (result, finding) => followUp(result, finding, watches, clock, (e) => dispatcher?.publish(e));
     targets.set(name, target);

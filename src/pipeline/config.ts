@@ -40,6 +40,96 @@ const DetectorsSchema = z.strictObject({
 
 const ListSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1).max(300), path: z.string().min(1) })]);
 
+const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2');
+const Endpoint = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const SourceName = z.string().regex(/^[.\-_A-Za-z0-9]{1,64}$/, 'a source name is 1-64 letters, digits, ".", "-" or "_"');
+
+/** Where `serve` reads logs from. Each source polls on its own interval; `name` keys its checkpoints. */
+const SourceSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('folder'),
+    name: SourceName,
+    paths: z.array(z.string().min(1)).min(1),
+    intervalSeconds: z.number().min(0.05).max(3600).default(5),
+    /** A file modified more recently than this is left for a later poll (it may still be being written). */
+    settleMs: z.number().int().min(0).max(600_000).default(2000),
+  }),
+  z.strictObject({
+    type: z.literal('s3'),
+    name: SourceName,
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not an S3 bucket name'),
+    prefix: z.string().max(512).optional(),
+    accounts: z.array(z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits')).optional(),
+    regions: z.array(Region).optional(),
+    organizationId: z.union([z.literal('auto'), z.string().regex(/^o-[a-z0-9]{10,32}$/, 'expected an organization id o-...')]).optional(),
+    startDate: z.iso.date().optional(),
+    lookbackDays: z.number().int().min(1).max(31).default(2),
+    intervalSeconds: z.number().min(1).max(3600).default(60),
+    region: Region.default('us-east-1'),
+    endpoint: Endpoint.optional(),
+  }),
+  z.strictObject({
+    type: z.literal('sqs'),
+    name: SourceName,
+    queueUrl: z.url(),
+    waitSeconds: z.number().int().min(0).max(20).default(20),
+    intervalSeconds: z.number().min(0).max(3600).default(0),
+    region: Region.default('us-east-1'),
+    endpoint: Endpoint.optional(),
+  }),
+]);
+
+const UserSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._@+-]{1,64}$/, 'a user name is 1-64 letters, digits or ._@+-'),
+  role: z.enum(['viewer', 'responder']),
+  /** `scrypt$...` as printed by `trailhound hash-password`. */
+  passwordHash: z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected a hash from `trailhound hash-password`'),
+});
+
+const TokenSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9._@+-]{1,64}$/, 'a token name is 1-64 letters, digits or ._@+-'),
+    role: z.enum(['viewer', 'responder', 'ingest']),
+    /** The SHA-256 (hex) of the token, as printed by `trailhound hash-password --token`; or the variable holding the token. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'expected 64 hex digits')
+      .optional(),
+    env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+      .optional(),
+  })
+  .refine((t) => (t.sha256 === undefined) !== (t.env === undefined), { message: 'give exactly one of sha256 and env', path: ['sha256'] });
+
+const ServeSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** The origin browsers use (https://trailhound.example.com) when behind a proxy; cross-site checks compare against it. */
+  publicOrigin: z.url().optional(),
+  /** Set the cookie's Secure flag (serve behind TLS). */
+  secureCookies: z.boolean().default(false),
+  sessionHours: z
+    .number()
+    .min(0.1)
+    .max(24 * 30)
+    .default(12),
+  users: z.array(UserSchema).default([]),
+  tokens: z.array(TokenSchema).default([]),
+  sources: z.array(SourceSchema).default([]),
+  /** Findings not updated and events older than this are deleted (GuardDuty keeps findings 90 days). */
+  retentionDays: z.number().int().min(1).max(3650).default(90),
+  /** The largest body the ingest endpoint accepts. */
+  maxIngestBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
+  /** Objects read per transaction. */
+  batchObjects: z.number().int().min(1).max(10_000).default(50),
+});
+
 /** A configured target: its `type` selects the schema the rest is validated against (see src/targets). */
 const TargetSchema = z.looseObject({ type: z.string().min(1) });
 
@@ -54,8 +144,23 @@ export const ConfigSchema = z
     delivery: RetrySchema.default(RetrySchema.parse({})),
     targets: z.record(z.string().regex(/^[.\-_A-Za-z0-9]{1,64}$/, 'a target name is 1-64 letters, digits, ".", "-" or "_"'), TargetSchema).default({}),
     rules: z.array(RuleSchema).default([]),
+    serve: ServeSchema.default(ServeSchema.parse({})),
   })
   .superRefine((c, ctx) => {
+    const sourceNames = new Set<string>();
+    c.serve.sources.forEach((s, i) => {
+      if (sourceNames.has(s.name))
+        ctx.addIssue({ code: 'custom', path: ['serve', 'sources', i, 'name'], message: `another source is named ${JSON.stringify(s.name)}` });
+      sourceNames.add(s.name);
+    });
+    const principals = new Set<string>();
+    [...c.serve.users.map((u, i) => ['users', i, u.name] as const), ...c.serve.tokens.map((t, i) => ['tokens', i, t.name] as const)].forEach(
+      ([kind, i, name]) => {
+        if (principals.has(name))
+          ctx.addIssue({ code: 'custom', path: ['serve', kind, i, 'name'], message: `the name ${JSON.stringify(name)} is used twice among users and tokens` });
+        principals.add(name);
+      },
+    );
     for (const [name, target] of Object.entries(c.targets)) {
       for (const issue of targetConfigIssues(target)) ctx.addIssue({ code: 'custom', path: ['targets', name, ...issue.path], message: issue.message });
     }
@@ -92,6 +197,8 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+export type SourceConfig = Config['serve']['sources'][number];
+export type ServeConfig = Config['serve'];
 
 export function defaultConfig(): Config {
   return ConfigSchema.parse({});
@@ -130,6 +237,7 @@ export async function loadConfig(path: string): Promise<Config> {
     ...(config.awsIpRanges ? { awsIpRanges: abs(config.awsIpRanges) } : {}),
     // Files named inside target settings (a remediation target's audit log) are relative to the file too.
     targets: Object.fromEntries(Object.entries(config.targets).map(([name, t]) => [name, typeof t.audit === 'string' ? { ...t, audit: abs(t.audit) } : t])),
+    serve: { ...config.serve, sources: config.serve.sources.map((s) => (s.type === 'folder' ? { ...s, paths: s.paths.map(abs) } : s)) },
   };
 }
 

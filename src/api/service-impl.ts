@@ -1,0 +1,246 @@
+import type Database from 'better-sqlite3';
+import type { Clock } from '../core/clock.js';
+import { UsageError } from '../core/errors.js';
+import type { Finding } from '../core/finding.js';
+import type { DetectContext } from '../detectors/types.js';
+import type { FindingStore } from '../findings/store.js';
+import type { AwsRanges } from '../intel/aws-ranges.js';
+import { Intel } from '../intel/intel.js';
+import type { ListStore, StoredList } from '../intel/list-store.js';
+import type { IpList } from '../intel/threat-list.js';
+import type { Config } from '../pipeline/config.js';
+import type { AuditEntry } from '../targets/remediation/audit.js';
+import type { RemediationResult } from '../targets/remediation/remediator.js';
+import { RemediationTarget } from '../targets/remediation/target.js';
+import type { Target } from '../targets/types.js';
+import type { IntelListInfo, RemediationOption, RuleInfo, Services, SourceStatus, TargetInfo } from './services.js';
+
+export interface ServicesDeps {
+  config: Config;
+  store: FindingStore;
+  clock: Clock;
+  ctx: DetectContext;
+  lists: ListStore;
+  /** The lists named in the configuration, parsed (they are merged with the active uploaded ones). */
+  configLists: { threat: IpList[]; trusted: IpList[]; awsRanges: AwsRanges };
+  targets: Map<string, Target>;
+  sources: () => SourceStatus[];
+}
+
+/** Everything a caller did that changed something (API and console), kept in the findings database. */
+export interface ActionRecord {
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: string;
+}
+
+export interface ServicesImpl extends Services {
+  /** The trail of state-changing requests (who archived what, uploaded which list, ran which playbook). */
+  actions(limit?: number): ActionRecord[];
+  record(actor: string, action: string, subject: string, detail?: string): void;
+}
+
+/** The services over the running pipeline's store, detection context and targets. */
+export function createServices(d: ServicesDeps): ServicesImpl {
+  const db: Database.Database = d.store.db;
+  db.exec(`CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)`);
+  const record = (actor: string, action: string, subject: string, detail = '') =>
+    db.prepare('INSERT INTO actions (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(d.clock.now(), actor, action, subject, detail);
+
+  const remediationTargets = () => [...d.targets.values()].filter((t): t is RemediationTarget => t instanceof RemediationTarget);
+  const remediationTarget = (name: string): RemediationTarget => {
+    const t = d.targets.get(name);
+    if (!(t instanceof RemediationTarget)) throw new UsageError(`no remediation target named ${JSON.stringify(name)}`);
+    return t;
+  };
+  const finding = (id: string): Finding => {
+    const f = d.store.get(id);
+    if (!f) throw new NotFoundError(`no finding with id ${JSON.stringify(id)}`);
+    return f;
+  };
+
+  /** Rebuilds the detection context's lists: the configuration's plus the active uploaded ones. */
+  const rebuildIntel = () => {
+    d.ctx.intel = new Intel(
+      d.configLists.awsRanges,
+      [...d.configLists.threat, ...d.lists.active('threat')],
+      [...d.configLists.trusted, ...d.lists.active('trusted')],
+    );
+  };
+  rebuildIntel();
+
+  const configListInfo = (kind: 'threat' | 'trusted', l: IpList): IntelListInfo => ({
+    id: `config:${kind}:${l.name}`,
+    kind,
+    name: l.name,
+    format: 'TXT',
+    origin: 'config',
+    active: true,
+    entries: l.entries.length,
+    sha256: l.sha256,
+    updatedAt: '',
+  });
+  const uploadedInfo = (l: StoredList): IntelListInfo => ({ ...l, origin: 'uploaded' });
+
+  async function run(findingId: string, target: string, mode: 'dry-run' | 'execute', actor: string): Promise<RemediationResult> {
+    const t = remediationTarget(target);
+    const f = finding(findingId);
+    if (mode === 'execute' && t.remediator.settings.mode !== 'execute')
+      throw new UsageError(`target ${JSON.stringify(target)} is configured for dry runs only (mode: dry-run); set mode: execute to act`);
+    const result = await t.remediator.remediate(f, mode);
+    t.onResult?.(result, f);
+    record(actor, mode === 'execute' ? 'remediation.execute' : 'remediation.plan', findingId, `${target}: ${result.status} (audit #${result.auditSeq})`);
+    return result;
+  }
+
+  return {
+    clock: d.clock,
+    store: d.store,
+    suppression: d.store.suppression,
+    events: (q) => d.store.events(q),
+    rules: (): RuleInfo[] =>
+      d.config.rules.map((r) => ({
+        name: r.name,
+        state: r.state,
+        description: r.description ?? '',
+        eventPattern: typeof r.eventPattern === 'string' ? r.eventPattern : JSON.stringify(r.eventPattern, null, 2),
+        targets: r.targets.map((t) => ({
+          id: t.id,
+          target: t.target,
+          input: t.inputTransformer ? 'InputTransformer' : t.inputPath !== undefined ? 'InputPath' : t.input !== undefined ? 'Input' : 'event',
+        })),
+      })),
+    targets: (): TargetInfo[] => Object.entries(d.config.targets).map(([name, t]) => targetInfo(name, t as Record<string, unknown>)),
+    lists: {
+      list: () => [
+        ...d.configLists.threat.map((l) => configListInfo('threat', l)),
+        ...d.configLists.trusted.map((l) => configListInfo('trusted', l)),
+        ...d.lists.list().map(uploadedInfo),
+      ],
+      upload(kind, name, text, format = 'TXT') {
+        const clash = (kind === 'threat' ? d.configLists.threat : d.configLists.trusted).some((l) => l.name === name);
+        if (clash) throw new UsageError(`the configuration already has a ${kind} list named ${JSON.stringify(name)}`);
+        const stored = d.lists.upload(kind, name, text, format, d.clock.now());
+        if (stored.active) rebuildIntel();
+        return uploadedInfo(stored);
+      },
+      setActive(id, active) {
+        const stored = d.lists.setActive(id, active, d.clock.now());
+        rebuildIntel();
+        return uploadedInfo(stored);
+      },
+      remove(id) {
+        const removed = d.lists.remove(id);
+        if (removed) rebuildIntel();
+        return removed;
+      },
+    },
+    remediation: {
+      options: (f: Finding): RemediationOption[] =>
+        remediationTargets().map((t) => {
+          const why = applicability(t.remediator.settings.playbook, f);
+          return {
+            target: t.id,
+            playbook: t.remediator.settings.playbook,
+            mode: t.remediator.settings.mode,
+            applicable: why === undefined,
+            ...(why ? { reason: why } : {}),
+          };
+        }),
+      plan: (findingId, target, actor) => run(findingId, target, 'dry-run', actor),
+      execute: (findingId, target, actor) => run(findingId, target, 'execute', actor),
+      async rollback(auditSeq, mode, actor) {
+        const owners = remediationTargets().filter((t) => t.auditLog().get(auditSeq) !== undefined);
+        const distinct = [...new Map(owners.map((t) => [t.auditLog(), t])).values()];
+        const owner = distinct.find((t) => t.auditLog().get(auditSeq)?.playbook === t.remediator.settings.playbook) ?? distinct[0];
+        if (!owner) throw new NotFoundError(`no audit entry #${auditSeq}`);
+        if (mode === 'execute' && owner.remediator.settings.mode !== 'execute')
+          throw new UsageError(`target ${JSON.stringify(owner.id)} is configured for dry runs only; a rollback can only be planned`);
+        const result = await owner.remediator.rollback(auditSeq, mode);
+        record(actor, mode === 'execute' ? 'remediation.rollback' : 'remediation.rollback-plan', `audit #${auditSeq}`, `${owner.id}: ${result.status}`);
+        return result;
+      },
+      audit(filter = {}) {
+        const seen = new Set<unknown>();
+        const entries: AuditEntry[] = [];
+        for (const t of remediationTargets()) {
+          const log = t.auditLog();
+          if (seen.has(log)) continue;
+          seen.add(log);
+          entries.push(...log.list(filter));
+        }
+        return entries.sort((a, b) => (a.at === b.at ? b.seq - a.seq : a.at < b.at ? 1 : -1));
+      },
+    },
+    sources: d.sources,
+    actions(limit = 200) {
+      const rows = db.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT ?').all(limit) as Array<Omit<ActionRecord, 'at'> & { at: number }>;
+      return rows.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, subject: r.subject, detail: r.detail }));
+    },
+    record,
+  };
+}
+
+export class NotFoundError extends UsageError {}
+
+/** Why a playbook does not fit a finding's resource, or undefined when it does. */
+function applicability(playbook: string, f: Finding): string | undefined {
+  const key = f.resource.accessKeyDetails;
+  switch (playbook) {
+    case 'revoke-role-sessions':
+      return key?.userType === 'AssumedRole' || key?.userType === 'Role' ? undefined : 'the finding is not about a role session';
+    case 'deactivate-access-key':
+      return key?.userType === 'IAMUser' && key.accessKeyId ? undefined : "the finding is not about an IAM user's access key";
+    case 'isolate-instance':
+      return f.resource.instanceDetails?.instanceId ? undefined : 'the finding is not about an EC2 instance';
+    default:
+      return undefined;
+  }
+}
+
+/** Settings worth showing per target type; everything else (URLs' paths, passwords, tokens) stays out. */
+function targetInfo(name: string, t: Record<string, unknown>): TargetInfo {
+  const type = String(t.type);
+  const str = (k: string) => (typeof t[k] === 'string' ? (t[k] as string) : undefined);
+  const origin = (u: string | undefined) => {
+    try {
+      return u ? new URL(u).origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let summary: string;
+  switch (type) {
+    case 'email':
+      summary = `SMTP ${str('host') ?? ''}:${String(t.port ?? '')} to ${Array.isArray(t.to) ? t.to.join(', ') : ''}`;
+      break;
+    case 'webhook':
+    case 'slack':
+    case 'teams':
+      summary = `POST to ${origin(str('url')) ?? '(url)'}/…`;
+      break;
+    case 'sns':
+      summary = `SNS topic ${str('topicArn') ?? ''}`;
+      break;
+    case 'eventbridge':
+      summary = `EventBridge bus ${str('eventBusName') ?? 'default'}`;
+      break;
+    case 'securityhub':
+      summary = `Security Hub (ASFF) in ${str('region') ?? 'the finding region'}`;
+      break;
+    case 'remediation':
+      summary = `playbook ${str('playbook')}, ${str('mode') ?? 'dry-run'}, scope ${JSON.stringify(t.scope ?? {})}`;
+      break;
+    default:
+      summary = type;
+  }
+  return {
+    name,
+    type,
+    summary,
+    ...(type === 'remediation' ? { playbook: t.playbook as TargetInfo['playbook'], mode: (str('mode') ?? 'dry-run') as 'dry-run' | 'execute' } : {}),
+  };
+}

@@ -1,0 +1,114 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { IntelError, UsageError } from '../core/errors.js';
+import { type IpList, MAX_LIST_BYTES, parseTxtList } from './threat-list.js';
+
+export type ListKind = 'threat' | 'trusted';
+
+export interface StoredList {
+  id: string;
+  kind: ListKind;
+  name: string;
+  format: string;
+  active: boolean;
+  entries: number;
+  sha256: string;
+  updatedAt: string;
+}
+
+/** GuardDuty allows six threat lists and one trusted list per account and region; we keep its threat-list limit. */
+export const MAX_UPLOADED_LISTS = 50;
+
+/**
+ * Threat and trusted lists uploaded through the API or console (GuardDuty's CreateThreatIntelSet / IPSet with
+ * `activate`), kept in the findings database beside the lists named in the configuration file. The text is stored
+ * as uploaded, so `threatFileSha256` stays the SHA-256 of what the user gave. Only TXT is parsed for now.
+ */
+export class ListStore {
+  constructor(private readonly db: Database.Database) {
+    db.exec(`CREATE TABLE IF NOT EXISTS intel_lists (
+      id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, format TEXT NOT NULL, content TEXT NOT NULL,
+      entries INTEGER NOT NULL, sha256 TEXT NOT NULL, active INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+      UNIQUE (kind, name))`);
+  }
+
+  list(): StoredList[] {
+    return (this.db.prepare('SELECT * FROM intel_lists ORDER BY kind, name').all() as Row[]).map(toList);
+  }
+
+  get(id: string): StoredList | undefined {
+    const row = this.db.prepare('SELECT * FROM intel_lists WHERE id = ?').get(id) as Row | undefined;
+    return row ? toList(row) : undefined;
+  }
+
+  /** Parses and stores a list (replacing one of the same kind and name); throws IntelError naming each bad line. */
+  upload(kind: ListKind, name: string, text: string, format: string, now: number): StoredList {
+    if (!/^[\x20-\x7e]{1,300}$/.test(name) || name.trim() !== name)
+      throw new UsageError('a list name is 1-300 printable ASCII characters without surrounding spaces');
+    if (format.toUpperCase() !== 'TXT') throw new UsageError(`list format ${JSON.stringify(format)} is not supported yet (TXT only)`);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_LIST_BYTES) throw new UsageError(`the list is ${bytes} bytes; the limit is ${MAX_LIST_BYTES}`);
+    const entries = parseTxtList(text, `${kind} list ${JSON.stringify(name)}`);
+    const existing = this.db.prepare('SELECT id, active FROM intel_lists WHERE kind = ? AND name = ?').get(kind, name) as
+      | { id: string; active: number }
+      | undefined;
+    if (!existing && (this.db.prepare('SELECT count(*) AS n FROM intel_lists').get() as { n: number }).n >= MAX_UPLOADED_LISTS)
+      throw new UsageError(`at most ${MAX_UPLOADED_LISTS} lists can be uploaded; remove one first`);
+    const id = existing?.id ?? randomUUID();
+    const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+    this.db
+      .prepare(
+        `INSERT INTO intel_lists (id, kind, name, format, content, entries, sha256, active, updated_at) VALUES (?, ?, ?, 'TXT', ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET content = excluded.content, entries = excluded.entries, sha256 = excluded.sha256, updated_at = excluded.updated_at`,
+      )
+      .run(id, kind, name, text, entries.length, sha256, existing ? existing.active : 0, now);
+    return this.get(id) as StoredList;
+  }
+
+  setActive(id: string, active: boolean, now: number): StoredList {
+    const r = this.db.prepare('UPDATE intel_lists SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now, id);
+    if (r.changes === 0) throw new UsageError(`no uploaded list with id ${JSON.stringify(id)}`);
+    return this.get(id) as StoredList;
+  }
+
+  remove(id: string): boolean {
+    return this.db.prepare('DELETE FROM intel_lists WHERE id = ?').run(id).changes > 0;
+  }
+
+  /** The active lists of a kind, parsed, for building the Intel index. */
+  active(kind: ListKind): IpList[] {
+    const rows = this.db.prepare('SELECT * FROM intel_lists WHERE kind = ? AND active = 1 ORDER BY name').all(kind) as Row[];
+    return rows.map((r) => {
+      try {
+        return { name: r.name, path: `uploaded:${r.id}`, entries: parseTxtList(r.content, `${kind} list ${JSON.stringify(r.name)}`), sha256: r.sha256 };
+      } catch (err) {
+        throw new IntelError(`uploaded ${kind} list ${JSON.stringify(r.name)}`, (err as Error).message, { cause: err });
+      }
+    });
+  }
+}
+
+interface Row {
+  id: string;
+  kind: ListKind;
+  name: string;
+  format: string;
+  content: string;
+  entries: number;
+  sha256: string;
+  active: number;
+  updated_at: number;
+}
+
+function toList(r: Row): StoredList {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    format: r.format,
+    active: r.active === 1,
+    entries: r.entries,
+    sha256: r.sha256,
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
