@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
-import { StoreError } from '../core/errors.js';
+import { StoreError, UsageError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
 import { formatIp } from '../core/ip.js';
 import { type Aggregate, composeFinding, type FindingBody, findingBody, latestKey } from './build.js';
+import { SuppressionStore } from './suppression.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +28,8 @@ CREATE TABLE IF NOT EXISTS findings (
   version INTEGER NOT NULL DEFAULT 1,
   published_version INTEGER,
   published_at INTEGER,
-  containment TEXT
+  containment TEXT,
+  suppressed_by TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_type ON findings (type);
 CREATE INDEX IF NOT EXISTS findings_updated ON findings (updated_at);
@@ -57,6 +59,15 @@ CREATE INDEX IF NOT EXISTS events_user ON events (user_name, time);
 CREATE INDEX IF NOT EXISTS events_role ON events (role_arn, time);
 `;
 
+/** Indexes added in version 3 (also created by the migration): address lookups and the finding list's filters. */
+const INDEXES_3 = `
+CREATE INDEX IF NOT EXISTS events_ip ON events (source_ip, time);
+CREATE INDEX IF NOT EXISTS findings_archived_severity ON findings (archived, severity);
+`;
+
+export const DEFAULT_EVENTS_LIMIT = 1000;
+export const MAX_EVENTS_LIMIT = 10_000;
+
 export interface StoredEvent {
   eventId: string;
   time: string;
@@ -74,6 +85,16 @@ export interface StoredEvent {
   origin: string;
 }
 
+/** `FindingStore.events`: a principal (as `eventsOf` understands it), a source address (exact), either or both. */
+export interface EventQuery {
+  principal?: string;
+  address?: string;
+  since: number;
+  until: number;
+  /** 1..10000, default 1000: the most recent events of the window are kept. */
+  limit?: number;
+}
+
 export interface FindingQuery {
   types?: string[];
   minSeverity?: number;
@@ -89,6 +110,10 @@ export class FindingStore {
   readonly db: Database.Database;
   private upsertStmt: Database.Statement;
   private insertEventStmt: Database.Statement;
+  private getStmt: Database.Statement;
+  private suppressStmt: Database.Statement;
+  /** GuardDuty filters kept in the same file; ARCHIVE ones suppress findings as they are upserted. */
+  readonly suppression: SuppressionStore;
 
   constructor(readonly path: string) {
     try {
@@ -98,10 +123,12 @@ export class FindingStore {
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
       const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+      const version = row ? Number(row.value) : SCHEMA_VERSION;
       if (!row) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-      else if (Number(row.value) === 1) this.migrateFrom1();
-      else if (Number(row.value) !== SCHEMA_VERSION)
-        throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
+      else if (version === 1 || version === 2) this.migrate(version);
+      else if (version !== SCHEMA_VERSION) throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
+      this.db.exec(INDEXES_3);
+      this.suppression = new SuppressionStore(this.db);
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError(`${path}: cannot open the database: ${(err as Error).message}`, { cause: err });
@@ -118,21 +145,33 @@ export class FindingStore {
         latest = max(findings.latest, excluded.latest),
         updated_at = excluded.updated_at,
         version = findings.version + 1,
-        archived = 0`);
+        archived = 0,
+        suppressed_by = NULL`);
+    this.getStmt = this.db.prepare('SELECT * FROM findings WHERE id = ?');
+    this.suppressStmt = this.db.prepare('UPDATE findings SET archived = 1, suppressed_by = ? WHERE id = ?');
     this.insertEventStmt = this.db.prepare(`
       INSERT OR IGNORE INTO events (event_id, time, account_id, region, event_source, event_name, source_ip, user_agent, error_code,
         principal_type, principal_arn, principal_id, user_name, access_key_id, role_arn, read_only, origin)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
-  /** Version 1 had no publication tracking: every existing finding counts as published when migrated. */
-  private migrateFrom1(): void {
+  /**
+   * Upgrades in place, one step per version, in one transaction. Version 1 had no publication tracking: every
+   * existing finding counts as published. Version 2 had no suppression: no existing finding counts as suppressed
+   * (an archived one was archived by hand).
+   */
+  private migrate(from: number): void {
     this.db.transaction(() => {
-      this.db.exec(`ALTER TABLE findings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-        ALTER TABLE findings ADD COLUMN published_version INTEGER;
-        ALTER TABLE findings ADD COLUMN published_at INTEGER;
-        ALTER TABLE findings ADD COLUMN containment TEXT;
-        UPDATE findings SET published_version = version, published_at = updated_at;`);
+      if (from < 2)
+        this.db.exec(`ALTER TABLE findings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+          ALTER TABLE findings ADD COLUMN published_version INTEGER;
+          ALTER TABLE findings ADD COLUMN published_at INTEGER;
+          ALTER TABLE findings ADD COLUMN containment TEXT;
+          UPDATE findings SET published_version = version, published_at = updated_at;`);
+      if (from < 3) {
+        this.db.exec('ALTER TABLE findings ADD COLUMN suppressed_by TEXT;');
+        this.db.exec(INDEXES_3);
+      }
       this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(SCHEMA_VERSION));
     })();
   }
@@ -197,9 +236,16 @@ export class FindingStore {
     return r.changes > 0;
   }
 
-  /** Upserts aggregates (atomically, in one transaction) and returns the ids written. */
+  /**
+   * Upserts aggregates (atomically, in one transaction) and returns the ids written. Each written finding is then
+   * checked against the suppression rules (GuardDuty filters with action ARCHIVE), as composed after the merge: a
+   * match stores it archived and remembers the rule (`suppressedBy`), so it is not published. Otherwise it is current
+   * again, even when it had been archived by hand: GuardDuty brings a manually archived finding back on a new
+   * occurrence (and publishes it), and a suppressed one whose rule no longer matches likewise.
+   */
   upsert(aggregates: Aggregate[], now: number, threatFileSha256?: (list: string) => string | undefined): string[] {
     const run = this.db.transaction((aggs: Aggregate[]) => {
+      const rules = this.suppression.archiveRules();
       for (const a of aggs) {
         const body = findingBody(a.id, a.hit, threatFileSha256);
         this.upsertStmt.run({
@@ -216,10 +262,65 @@ export class FindingStore {
           now,
           body: JSON.stringify(body),
         });
+        if (rules.length === 0) continue; // nothing can suppress: skip composing the finding
+        const f = rowToFinding(this.getStmt.get(a.id) as FindingRow);
+        const rule = rules.find((r) => r.test(f));
+        if (rule) this.suppressStmt.run(rule.rule.name, a.id);
       }
     });
     run(aggregates);
     return aggregates.map((a) => a.id);
+  }
+
+  get(id: string): Finding | undefined {
+    const row = this.getStmt.get(id) as FindingRow | undefined;
+    return row ? rowToFinding(row) : undefined;
+  }
+
+  /** The suppression rule that auto-archived a finding, while it is suppressed. */
+  suppressedBy(id: string): string | undefined {
+    const row = this.db.prepare('SELECT suppressed_by FROM findings WHERE id = ?').get(id) as { suppressed_by: string | null } | undefined;
+    return row?.suppressed_by ?? undefined;
+  }
+
+  /**
+   * Archives findings by hand (GuardDuty's ArchiveFindings); returns how many were current. Like GuardDuty this is
+   * not an update of the finding: count, updatedAt and version stay, and nothing is published. The finding stops
+   * counting as suppressed (a person archived it; a later occurrence brings it back). `now` is unused today: the
+   * archive time is not part of GuardDuty's finding model.
+   */
+  archive(ids: string[], _now: number): number {
+    if (ids.length === 0) return 0;
+    return this.db
+      .prepare('UPDATE findings SET archived = 1, suppressed_by = NULL WHERE archived = 0 AND id IN (SELECT value FROM json_each(?))')
+      .run(JSON.stringify(ids)).changes;
+  }
+
+  /**
+   * Makes archived findings current again (UnarchiveFindings); returns how many were archived. Un-archiving publishes
+   * nothing (GuardDuty does not send archive state changes): the finding as it is now counts as published, so only
+   * later occurrences are published, as updates under the publishing frequency. A suppressed finding that is
+   * un-archived stays current until its next occurrence, when the rules are evaluated again.
+   */
+  unarchive(ids: string[], now: number): number {
+    if (ids.length === 0) return 0;
+    return this.db
+      .prepare(
+        `UPDATE findings SET archived = 0, suppressed_by = NULL, published_version = version, published_at = coalesce(published_at, ?)
+         WHERE archived = 1 AND id IN (SELECT value FROM json_each(?))`,
+      )
+      .run(now, JSON.stringify(ids)).changes;
+  }
+
+  /**
+   * Retention (GuardDuty keeps findings 90 days): deletes findings not updated since `before` and events older than
+   * `before`, in one transaction; returns how many of each.
+   */
+  purge(before: number): { findings: number; events: number } {
+    return this.db.transaction(() => ({
+      findings: this.db.prepare('DELETE FROM findings WHERE updated_at < ?').run(before).changes,
+      events: this.db.prepare('DELETE FROM events WHERE time < ?').run(before).changes,
+    }))();
   }
 
   findings(q: FindingQuery = {}): Finding[] {
@@ -248,30 +349,33 @@ export class FindingStore {
    */
   eventsOf(who: string, since: number, until: number, limit = 10_000): StoredEvent[] {
     const rows = this.db
-      .prepare(
-        `SELECT * FROM events
-         WHERE time >= @since AND time <= @until
-           AND (principal_arn = @who OR access_key_id = @who OR user_name = @who OR role_arn = @who
-                OR (principal_type = 'AssumedRole' AND principal_arn LIKE '%:assumed-role/' || @pattern || '/%' ESCAPE '\\'))
-         ORDER BY time, event_id LIMIT @limit`,
-      )
-      .all({ who, pattern: who.replace(/[\\%_]/g, (c) => `\\${c}`), since, until, limit }) as EventRow[];
-    return rows.map((r) => ({
-      eventId: r.event_id,
-      time: new Date(r.time).toISOString(),
-      account: r.account_id,
-      region: r.region,
-      service: r.event_source,
-      api: r.event_name,
-      sourceAddress: r.source_ip,
-      userAgent: r.user_agent,
-      errorCode: r.error_code,
-      principalType: r.principal_type,
-      principalArn: r.principal_arn,
-      userName: r.user_name,
-      accessKeyId: r.access_key_id,
-      origin: r.origin,
-    }));
+      .prepare(`SELECT * FROM events WHERE time >= @since AND time <= @until AND ${PRINCIPAL_MATCH} ORDER BY time, event_id LIMIT @limit`)
+      .all({ ...principalParams(who), since, until, limit }) as EventRow[];
+    return rows.map(toStoredEvent);
+  }
+
+  /**
+   * Event history by principal (as `eventsOf`), by source address (exact text, as recorded), or both (ANDed); with
+   * neither, every event of the window. When more than `limit` events match, the most recent ones are returned;
+   * always oldest first (newest last), by time then event id.
+   */
+  events(q: EventQuery): StoredEvent[] {
+    const limit = q.limit ?? DEFAULT_EVENTS_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS_LIMIT)
+      throw new UsageError(`events: limit must be an integer from 1 to ${MAX_EVENTS_LIMIT}`);
+    if (!Number.isFinite(q.since) || !Number.isFinite(q.until)) throw new UsageError('events: since and until must be epoch milliseconds');
+    const where = ['time >= @since', 'time <= @until'];
+    const params: Record<string, unknown> = { since: q.since, until: q.until, limit };
+    if (q.principal !== undefined) {
+      where.push(PRINCIPAL_MATCH);
+      Object.assign(params, principalParams(q.principal));
+    }
+    if (q.address !== undefined) {
+      where.push('source_ip = @address');
+      params.address = q.address;
+    }
+    const rows = this.db.prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY time DESC, event_id DESC LIMIT @limit`).all(params) as EventRow[];
+    return rows.reverse().map(toStoredEvent);
   }
 
   close(): void {
@@ -279,7 +383,35 @@ export class FindingStore {
   }
 }
 
-interface FindingRow {
+/** `who` is a principal ARN, access key id, IAM user name, role name or role ARN (all sessions of the role). */
+const PRINCIPAL_MATCH = `(principal_arn = @who OR access_key_id = @who OR user_name = @who OR role_arn = @who
+  OR (principal_type = 'AssumedRole' AND principal_arn LIKE '%:assumed-role/' || @pattern || '/%' ESCAPE '\\'))`;
+
+function principalParams(who: string): { who: string; pattern: string } {
+  // LIKE wildcards in a role name are literal characters.
+  return { who, pattern: who.replace(/[\\%_]/g, (c) => `\\${c}`) };
+}
+
+function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    eventId: r.event_id,
+    time: new Date(r.time).toISOString(),
+    account: r.account_id,
+    region: r.region,
+    service: r.event_source,
+    api: r.event_name,
+    sourceAddress: r.source_ip,
+    userAgent: r.user_agent,
+    errorCode: r.error_code,
+    principalType: r.principal_type,
+    principalArn: r.principal_arn,
+    userName: r.user_name,
+    accessKeyId: r.access_key_id,
+    origin: r.origin,
+  };
+}
+
+export interface FindingRow {
   id: string;
   containment: string | null;
   count: number;
@@ -308,7 +440,7 @@ interface EventRow {
   origin: string;
 }
 
-function rowToFinding(r: FindingRow): Finding {
+export function rowToFinding(r: FindingRow): Finding {
   const body = JSON.parse(r.body) as FindingBody;
   if (r.containment) {
     // The verdict on a remediation (see watches.ts) lives beside the body, so later events' details cannot erase it.
