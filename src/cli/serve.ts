@@ -16,7 +16,7 @@ import { type Config, listSpec, type SourceConfig } from '../pipeline/config.js'
 import { buildContext } from '../pipeline/context.js';
 import { Ingestor } from '../pipeline/ingest.js';
 import { Metrics } from '../pipeline/metrics.js';
-import { Service } from '../pipeline/service.js';
+import { Service, type ServiceOptions } from '../pipeline/service.js';
 import { CheckpointStore } from '../sources/checkpoint.js';
 import { FolderSource } from '../sources/folder-watch.js';
 import { S3Source } from '../sources/s3.js';
@@ -36,6 +36,8 @@ export interface ServeOptions {
   /** AWS clients for the S3 and SQS sources (tests inject mocked ones); otherwise built per source from its settings. */
   aws?: { s3?: S3Client; sqs?: SQSClient };
   remediation?: RemediationOverrides;
+  /** Called after each committed batch of a source. */
+  onBatch?: ServiceOptions['onBatch'];
 }
 
 export interface RunningServe {
@@ -87,6 +89,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       batchObjects: config.serve.batchObjects,
       retentionMs: config.serve.retentionDays * 86_400_000,
       log,
+      ...(o.onBatch ? { onBatch: o.onBatch } : {}),
     });
     const auth = new Auth(store.db, {
       users: config.serve.users,
@@ -121,8 +124,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       idle: (timeoutMs) => service.idle(timeoutMs),
       close() {
         closing ??= (async () => {
+          // Stop the loops first (synchronously flagged): the batch in hand is finished, no new one starts.
+          const stopping = service.stop();
           await new Promise<void>((resolve) => server.close(() => resolve()));
-          await service.stop();
+          await stopping;
           await bus.close();
           for (const c of clients) c.destroy();
           store.close();

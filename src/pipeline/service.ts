@@ -22,6 +22,8 @@ export interface ServiceOptions {
   /** How often due deliveries and publications are sent (default 1 s). */
   deliverEveryMs?: number;
   log: (message: string) => void;
+  /** Called after each committed batch of a source (observability hooks, tests). */
+  onBatch?: (source: string, outcome: IngestOutcome) => void;
 }
 
 interface SourceLoop {
@@ -193,10 +195,11 @@ export class Service {
       }
     }
     if (items.length === 0) return;
-    this.o.ingestor.ingest(items);
+    const outcome = this.o.ingestor.ingest(items);
     const done = new Set(items.map((i) => i.key));
     for (const obj of objects)
       if (done.has(obj.key)) await obj.ack?.().catch((err) => this.o.log(`source ${sourceName}: acknowledging ${obj.key} failed: ${describeError(err)}`));
+    this.o.onBatch?.(sourceName, outcome);
   }
 
   /** One delivery pass at a time: two passes over the same outbox could send a delivery twice. */
