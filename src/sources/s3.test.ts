@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command, type ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { FakeBucket as SharedFakeBucket } from '../../test/fake-s3.js';
 import { rejected, tempDir } from '../../test/helpers.js';
 import { InputError } from '../core/errors.js';
 import { CheckpointStore } from './checkpoint.js';
@@ -20,60 +20,6 @@ const DAY = 86_400_000;
 const NOW = Date.parse('2026-01-10T12:00:00Z');
 
 const s3Mock = mockClient(S3Client);
-
-/** An in-memory bucket behind the mocked client; listings page after PAGE entries to exercise continuation. */
-class FakeBucket {
-  readonly objects = new Map<string, { body: Buffer; etag: string; lastModified: Date }>();
-  readonly listed: ListObjectsV2CommandInput[] = [];
-  page = 2;
-
-  put(key: string, body: Buffer | string, lastModified = new Date(NOW - 60_000)): string {
-    const b = Buffer.isBuffer(body) ? body : gzipSync(body);
-    this.objects.set(key, { body: b, etag: `"${createHash('md5').update(b).digest('hex')}"`, lastModified });
-    return `s3://${BUCKET}/${key}`;
-  }
-
-  install(): void {
-    s3Mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => this.list(input));
-    s3Mock.on(GetObjectCommand).callsFake((input: { Key: string }): Partial<GetObjectCommandOutput> => {
-      const o = this.objects.get(input.Key);
-      if (!o) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
-      return { ContentLength: o.body.length, ETag: o.etag, Body: { transformToByteArray: async () => new Uint8Array(o.body) } as never };
-    });
-  }
-
-  private list(input: ListObjectsV2CommandInput) {
-    if (input.Bucket !== BUCKET) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
-    this.listed.push(input);
-    const prefix = input.Prefix ?? '';
-    const entries: Array<{ key?: string; prefix?: string }> = [];
-    const seen = new Set<string>();
-    for (const key of [...this.objects.keys()].sort()) {
-      if (!key.startsWith(prefix)) continue;
-      const rest = key.slice(prefix.length);
-      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
-      if (cut >= 0) {
-        const p = prefix + rest.slice(0, cut + 1);
-        if (!seen.has(p)) entries.push({ prefix: p });
-        seen.add(p);
-      } else entries.push({ key });
-    }
-    const start = Number(input.ContinuationToken ?? 0);
-    const slice = entries.slice(start, start + this.page);
-    const more = start + this.page < entries.length;
-    return {
-      Contents: slice
-        .filter((e) => e.key)
-        .map((e) => {
-          const o = this.objects.get(e.key!)!;
-          return { Key: e.key, ETag: o.etag, LastModified: o.lastModified, Size: o.body.length };
-        }),
-      CommonPrefixes: slice.filter((e) => e.prefix).map((e) => ({ Prefix: e.prefix })),
-      IsTruncated: more,
-      ...(more ? { NextContinuationToken: String(start + this.page) } : {}),
-    };
-  }
-}
 
 function ymd(ms: number): string[] {
   return new Date(ms).toISOString().slice(0, 10).split('-');
@@ -93,13 +39,13 @@ function doc(id: string): string {
   return JSON.stringify({ Records: [{ eventID: id, eventName: 'GetUser' }] });
 }
 
-let bucket: FakeBucket;
+let bucket: SharedFakeBucket;
 let checkpoints: CheckpointStore;
 let now: number;
 
 beforeEach(() => {
   s3Mock.reset();
-  bucket = new FakeBucket();
+  bucket = new SharedFakeBucket(s3Mock, BUCKET, NOW);
   bucket.install();
   checkpoints = new CheckpointStore(new Database(join(tempDir(), 'findings.db')));
   now = NOW;
