@@ -5,14 +5,15 @@ import { secureHeaders } from 'hono/secure-headers';
 import { parse as parseYaml } from 'yaml';
 import { findingEvent } from '../bus/event.js';
 import { InvalidEventPatternError, matchesPattern } from '../bus/pattern/index.js';
-import { describeError, IntelError, TrailhoundError, UsageError } from '../core/errors.js';
+import { describeError, IntelError, NotFoundError, TrailhoundError, UsageError } from '../core/errors.js';
 import { parseCriteria } from '../findings/criteria.js';
 import { type FindingListQuery, listFindings, SEVERITY_LABELS, type SeverityLabel, SORT_FIELDS, type SortField, summarize } from '../findings/query.js';
+import { FilterExistsError, UnknownFilterError } from '../findings/suppression.js';
 import type { Metrics } from '../pipeline/metrics.js';
 import { Service } from '../pipeline/service.js';
 import { toAsff } from '../targets/aws/asff.js';
 import { type Auth, hasRole } from './auth.js';
-import { NotFoundError, type ServicesImpl } from './service-impl.js';
+import type { ServicesImpl } from './service-impl.js';
 import type { AppEnv } from './services.js';
 
 export interface AppOptions {
@@ -86,7 +87,8 @@ export function createApp(o: AppOptions): Hono<AppEnv> {
     const format = c.req.query('format') ?? 'guardduty';
     if (format !== 'guardduty' && format !== 'asff') throw new UsageError('format is guardduty or asff');
     const findings = [];
-    const q = { ...listQuery(c), limit: 1000 };
+    const { nextToken: _ignored, ...query } = listQuery(c);
+    const q: FindingListQuery = { ...query, limit: 1000 };
     for (;;) {
       const page = listFindings(s.store, q);
       findings.push(...page.findings);
@@ -325,9 +327,10 @@ export class ForbiddenError extends TrailhoundError {
   }
 }
 
-function errorStatus(err: Error): 400 | 403 | 404 | 500 {
+function errorStatus(err: Error): 400 | 403 | 404 | 409 | 500 {
   if (err instanceof ForbiddenError) return 403;
-  if (err instanceof NotFoundError) return 404;
+  if (err instanceof NotFoundError || err instanceof UnknownFilterError) return 404;
+  if (err instanceof FilterExistsError) return 409;
   if (err instanceof UsageError || err instanceof IntelError || err instanceof BadBodyError) return 400;
   return 500;
 }
@@ -391,7 +394,9 @@ function listQuery(c: Context<AppEnv>): FindingListQuery {
   if (sort && !(SORT_FIELDS as readonly string[]).includes(sort)) throw new UsageError(`sort: one of ${SORT_FIELDS.join(', ')}`);
   const order = one('order');
   if (order && order !== 'asc' && order !== 'desc') throw new UsageError('order is asc or desc');
-  const out: FindingListQuery = { archived: archivedParam(one('archived')), limit: intParam(one('limit'), 50, 1, 1000, 'limit') };
+  // Without `archived`, listFindings shows current findings, unless the criteria say otherwise (service.archived).
+  const out: FindingListQuery = { limit: intParam(one('limit'), 50, 1, 1000, 'limit') };
+  if (one('archived') !== undefined) out.archived = archivedParam(one('archived'));
   if (severities) out.severities = severities;
   const types = list(q.type);
   if (types) out.types = types;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../core/clock.js';
-import { UsageError } from '../core/errors.js';
+import { NotFoundError, UsageError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { DetectContext } from '../detectors/types.js';
 import type { FindingStore } from '../findings/store.js';
@@ -183,8 +183,6 @@ export function createServices(d: ServicesDeps): ServicesImpl {
     record,
   };
 }
-
-export class NotFoundError extends UsageError {}
 
 /** Why a playbook does not fit a finding's resource, or undefined when it does. */
 function applicability(playbook: string, f: Finding): string | undefined {

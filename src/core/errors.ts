@@ -51,6 +51,13 @@ export class IntelError extends TrailhoundError {
   }
 }
 
+/** Something asked for by name or id does not exist (a finding, a list, an audit entry); HTTP 404. */
+export class NotFoundError extends TrailhoundError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_NOT_FOUND', message, options);
+  }
+}
+
 /** A command-line usage problem (bad flag value); the CLI exits 2. */
 export class UsageError extends TrailhoundError {
   constructor(message: string, options?: { cause?: unknown }) {

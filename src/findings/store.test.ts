@@ -82,13 +82,13 @@ describe('FindingStore migration', () => {
     raw.exec(`ALTER TABLE findings DROP COLUMN version; ALTER TABLE findings DROP COLUMN published_version;
       ALTER TABLE findings DROP COLUMN published_at; ALTER TABLE findings DROP COLUMN containment;
       DROP INDEX events_ip; DROP INDEX findings_archived_severity; ALTER TABLE findings DROP COLUMN suppressed_by;
-      DROP TABLE filters; DROP TABLE filters_generation;
+      DROP TABLE filters; DROP TABLE filters_generation; ALTER TABLE events DROP COLUMN ingested_at;
       UPDATE meta SET value = '1' WHERE key = 'schema_version'`);
     raw.close();
     const upgraded = new FindingStore(path);
     expect(upgraded.findings().map((f) => f.service.count)).toEqual([1]);
     expect(upgraded.dueForPublication(10, 0)).toEqual([]);
-    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('3');
+    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('4');
     upgraded.close();
   });
 
@@ -107,10 +107,10 @@ describe('FindingStore migration', () => {
     // Turn it back into what version 2 wrote: no suppressed_by column, no filters, no address index.
     const raw = new Database(path);
     raw.exec(`DROP INDEX events_ip; DROP INDEX findings_archived_severity; ALTER TABLE findings DROP COLUMN suppressed_by;
-      DROP TABLE filters; DROP TABLE filters_generation; UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
+      DROP TABLE filters; DROP TABLE filters_generation; ALTER TABLE events DROP COLUMN ingested_at; UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
     raw.close();
     const upgraded = new FindingStore(path);
-    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('3');
+    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('4');
     expect(
       upgraded
         .findings()
@@ -290,14 +290,19 @@ describe('FindingStore.events and purge', () => {
     s.close();
   });
 
-  it('purges findings not updated since the cut-off and events older than it', async () => {
+  it('purges findings not updated since the cut-off and events ingested before it (whatever their own time)', async () => {
     const s = new FindingStore(':memory:');
     s.upsert([aggregateOf(makeHit({ time: 1, key: ['old'] }))], 100);
     s.upsert([aggregateOf(makeHit({ time: 1, key: ['touched'] }))], 100);
     s.upsert([aggregateOf(makeHit({ time: 2, eventId: 'x', key: ['touched'] }))], 300);
     s.upsert([aggregateOf(makeHit({ time: 1, key: ['new'] }))], 250);
-    for (const t of ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-03T00:00:00Z'])
-      s.recordEvent(await apiEvent({ name: 'GetUser', ip: '198.51.100.7', time: t }));
+    // Ingested on the day of their activity, except the last: an old log replayed later keeps its history.
+    for (const [t, ingested] of [
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+      ['2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z'],
+      ['2020-01-03T00:00:00Z', '2026-01-03T00:00:00Z'],
+    ] as const)
+      s.recordEvent(await apiEvent({ name: 'GetUser', ip: '198.51.100.7', time: t }), Date.parse(ingested));
     expect(s.purge(200)).toEqual({ findings: 1, events: 0 });
     expect(
       s
@@ -306,7 +311,7 @@ describe('FindingStore.events and purge', () => {
         .sort(),
     ).toEqual([findingId(makeHit({ key: ['touched'] })), findingId(makeHit({ key: ['new'] }))].sort());
     expect(s.purge(Date.parse('2026-01-02T00:00:00Z'))).toEqual({ findings: 2, events: 1 });
-    expect(s.events({ since: 0, until: Date.parse('2027-01-01') })).toHaveLength(2);
+    expect(s.events({ since: 0, until: Date.parse('2027-01-01') }).map((e) => e.time)).toEqual(['2020-01-03T00:00:00.000Z', '2026-01-02T00:00:00.000Z']);
     expect(s.purge(0)).toEqual({ findings: 0, events: 0 });
     s.close();
   });

@@ -6,7 +6,7 @@ import { formatIp } from '../core/ip.js';
 import { type Aggregate, composeFinding, type FindingBody, findingBody, latestKey } from './build.js';
 import { SuppressionStore } from './suppression.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS events (
   access_key_id TEXT NOT NULL,
   role_arn TEXT NOT NULL,
   read_only INTEGER,
-  origin TEXT NOT NULL
+  origin TEXT NOT NULL,
+  ingested_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
 CREATE INDEX IF NOT EXISTS events_arn ON events (principal_arn, time);
@@ -125,7 +126,7 @@ export class FindingStore {
       const row = this.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
       const version = row ? Number(row.value) : SCHEMA_VERSION;
       if (!row) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-      else if (version === 1 || version === 2) this.migrate(version);
+      else if (version >= 1 && version < SCHEMA_VERSION) this.migrate(version);
       else if (version !== SCHEMA_VERSION) throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
       this.db.exec(INDEXES_3);
       this.suppression = new SuppressionStore(this.db);
@@ -151,8 +152,8 @@ export class FindingStore {
     this.suppressStmt = this.db.prepare('UPDATE findings SET archived = 1, suppressed_by = ? WHERE id = ?');
     this.insertEventStmt = this.db.prepare(`
       INSERT OR IGNORE INTO events (event_id, time, account_id, region, event_source, event_name, source_ip, user_agent, error_code,
-        principal_type, principal_arn, principal_id, user_name, access_key_id, role_arn, read_only, origin)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        principal_type, principal_arn, principal_id, user_name, access_key_id, role_arn, read_only, origin, ingested_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /**
@@ -172,6 +173,8 @@ export class FindingStore {
         this.db.exec('ALTER TABLE findings ADD COLUMN suppressed_by TEXT;');
         this.db.exec(INDEXES_3);
       }
+      // Version 3 had no ingestion time: older events count as ingested when their activity happened.
+      if (from < 4) this.db.exec('ALTER TABLE events ADD COLUMN ingested_at INTEGER; UPDATE events SET ingested_at = time;');
       this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(SCHEMA_VERSION));
     })();
   }
@@ -212,7 +215,7 @@ export class FindingStore {
   }
 
   /** Records an event in the history; `false` when its `eventID` is already there (a duplicate delivery). */
-  recordEvent(e: ApiEvent): boolean {
+  recordEvent(e: ApiEvent, ingestedAt: number = Date.now()): boolean {
     const p = e.principal;
     const r = this.insertEventStmt.run(
       e.id,
@@ -232,6 +235,7 @@ export class FindingStore {
       p.roleArn,
       e.readOnly === undefined ? null : e.readOnly ? 1 : 0,
       e.origin,
+      ingestedAt,
     );
     return r.changes > 0;
   }
@@ -319,7 +323,8 @@ export class FindingStore {
   purge(before: number): { findings: number; events: number } {
     return this.db.transaction(() => ({
       findings: this.db.prepare('DELETE FROM findings WHERE updated_at < ?').run(before).changes,
-      events: this.db.prepare('DELETE FROM events WHERE time < ?').run(before).changes,
+      // By ingestion time: logs replayed from years ago keep their history for the retention period after they were read.
+      events: this.db.prepare('DELETE FROM events WHERE ingested_at < ?').run(before).changes,
     }))();
   }
 

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { IntelError, UsageError } from '../core/errors.js';
+import { IntelError, NotFoundError, UsageError } from '../core/errors.js';
 import { type IpList, MAX_LIST_BYTES, parseTxtList } from './threat-list.js';
 
 export type ListKind = 'threat' | 'trusted';
@@ -67,7 +67,7 @@ export class ListStore {
 
   setActive(id: string, active: boolean, now: number): StoredList {
     const r = this.db.prepare('UPDATE intel_lists SET active = ?, updated_at = ? WHERE id = ?').run(active ? 1 : 0, now, id);
-    if (r.changes === 0) throw new UsageError(`no uploaded list with id ${JSON.stringify(id)}`);
+    if (r.changes === 0) throw new NotFoundError(`no uploaded list with id ${JSON.stringify(id)}`);
     return this.get(id) as StoredList;
   }
 

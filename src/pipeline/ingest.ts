@@ -59,6 +59,7 @@ export class Ingestor {
   private readonly verifier: Verifier;
   private readonly aggregator = new Aggregator();
   private readonly hits: Hit[] = [];
+  private ingestedAt = 0;
 
   constructor(
     private readonly store: FindingStore,
@@ -80,6 +81,7 @@ export class Ingestor {
   ingest(items: IngestItem[]): IngestOutcome {
     const out: IngestOutcome = { objects: 0, events: 0, duplicates: 0, rejected: [], findings: [], published: 0 };
     const now = this.clock.now();
+    this.ingestedAt = now;
     const insertRejection = this.store.db.prepare('INSERT INTO rejections (at, source, location, reason) VALUES (?, ?, ?, ?)');
     const reject = (source: string, err: InputError, level: 'file' | 'record') => {
       out.rejected.push(err);
@@ -157,7 +159,7 @@ export class Ingestor {
   }
 
   private handle(e: ApiEvent): boolean {
-    if (!this.store.recordEvent(e)) return false;
+    if (!this.store.recordEvent(e, this.ingestedAt)) return false;
     this.hits.length = 0;
     this.engine.process(e, this.hits);
     const failed = this.verifier.observe(e);

@@ -221,6 +221,12 @@ describe('suppression rules', () => {
       }),
     });
     expect(created.status).toBe(201);
+    const twice = await s.api('/api/v1/filters', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'mute-test-user', action: 'NOOP', findingCriteria: { criterion: { severity: { gte: 1 } } } }),
+    });
+    expect(twice.status).toBe(409);
+    expect((await s.api('/api/v1/filters/no-such-filter', { method: 'PATCH', body: JSON.stringify({ rank: 2 }) })).status).toBe(404);
     expect((await json(s.api('/api/v1/filters'))).filters.map((f: any) => f.name)).toContain('mute-test-user');
     // An IAM user's call from a threat-listed address: a finding, auto-archived by the rule.
     const event = cloudTrailEvent({ id: 'suppressed-1', userName: 'suppressed-user', key: 'AKIAEXAMPLESUPPRESS1', ip: '203.0.113.10' });
