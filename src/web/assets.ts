@@ -37,7 +37,13 @@ h3 { font-size: 1rem; margin: 1rem 0 0.4rem; }
 table { border-collapse: collapse; width: 100%; background: var(--panel); }
 th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #fafafa; font-weight: 600; white-space: nowrap; }
-td { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+.wrap-any { overflow-wrap: anywhere; }
+td.ua { min-width: 12rem; font-size: 12px; }
+table.events { font-size: 13px; }
+table.events th, table.events td { padding: 0.35rem 0.45rem; }
+figure { margin: 0 0 1rem; }
+.panel > h2:first-child, .panel > details:first-child > summary { margin-top: 0; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 td.nowrap { white-space: nowrap; }
 tbody tr:hover { background: #f4f8fc; }
@@ -78,6 +84,7 @@ form.filters label, form.stack label { display: flex; flex-direction: column; ga
 form.filters fieldset { border: 0; padding: 0; margin: 0; display: flex; gap: 0.5rem; align-items: center; }
 form.filters fieldset legend { font-size: 0.85rem; color: var(--muted); padding: 0; margin-bottom: 0.2rem; }
 form.filters fieldset label { flex-direction: row; align-items: center; gap: 0.2rem; color: var(--ink); }
+form.filters select { max-width: 24rem; }
 form.stack { display: flex; flex-direction: column; gap: 0.6rem; max-width: 40rem; }
 form.inline { display: inline; margin: 0; }
 input[type=text], input[type=password], input[type=number], input[type=search], select, textarea { font: inherit; padding: 0.3rem 0.45rem; border: 1px solid #8d99a8; border-radius: 0.3rem; background: #fff; color: var(--ink); }
@@ -89,7 +96,7 @@ button.danger { border-color: #d91515; color: #d91515; }
 .pager { display: flex; gap: 1rem; align-items: center; margin: 0.75rem 0; }
 .login { max-width: 22rem; margin: 4rem auto; }
 .login h1 { text-align: center; }
-.tag { display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #e9ebed; font-size: 0.8rem; }
+.tag { white-space: nowrap; display: inline-block; padding: 0 0.4rem; border-radius: 0.3rem; background: #e9ebed; font-size: 0.8rem; }
 .tag.ok { background: #e8f5e9; color: #1d6b22; } .tag.bad { background: #fff1f0; color: #b00; }
 .kv td:first-child { color: var(--muted); white-space: nowrap; width: 1%; }
 @media (max-width: 800px) { .cards { grid-template-columns: repeat(2, 1fr); } main { padding: 0.75rem; } }

@@ -127,6 +127,21 @@ export function prettyJson(v: unknown): string {
   );
 }
 
+/** A long identifier (finding type, ARN) with line-break opportunities after its separators; the pieces stay text. */
+export function Breakable(p: { text: string }) {
+  const parts = shown(p.text).split(/(?<=[/:.])/);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <>
+          {i > 0 ? <wbr /> : null}
+          {part}
+        </>
+      ))}
+    </>
+  );
+}
+
 export function ErrorBox(p: { message?: string | undefined }) {
   return p.message ? (
     <div class="error" role="alert">

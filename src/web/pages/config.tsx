@@ -72,7 +72,7 @@ export function RulesView(p: { rules: RuleInfo[]; targets: TargetInfo[] }) {
               <tr>
                 <td>{shown(t.name)}</td>
                 <td>{shown(t.type)}</td>
-                <td class="mono">{shown(t.summary)}</td>
+                <td class="mono wrap-any">{shown(t.summary)}</td>
                 <td>{t.playbook ?? ''}</td>
                 <td>{t.mode ? <span class={t.mode === 'execute' ? 'tag bad' : 'tag'}>{t.mode}</span> : ''}</td>
               </tr>
@@ -122,7 +122,7 @@ export function ListsView(p: { lists: IntelListInfo[]; canRespond: boolean; csrf
                 <td>{l.origin}</td>
                 <td>{l.active ? <span class="tag ok">active</span> : <span class="tag">inactive</span>}</td>
                 <td class="num">{String(l.entries)}</td>
-                <td class="mono">{shown(l.sha256)}</td>
+                <td class="mono wrap-any">{shown(l.sha256)}</td>
                 <td class="nowrap">{time(l.updatedAt)}</td>
                 {p.canRespond ? (
                   <td>

@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { RemediationOption } from '../../api/services.js';
 import type { Finding, RemoteIpDetails } from '../../core/finding.js';
 import type { AuditEntry } from '../../targets/remediation/audit.js';
-import { Csrf, Facts, href, prettyJson, Sev, seg, shown, time } from '../layout.js';
+import { Breakable, Csrf, Facts, href, prettyJson, Sev, seg, shown, time } from '../layout.js';
 
 /** Which principal the "what else did it do" links ask about: the access key (exactly these credentials) first. */
 export function principalOf(f: Finding): { who: string; label: string }[] {
@@ -59,7 +59,9 @@ export function FindingView(p: FindingViewProps) {
       <p class="muted">
         <a href="/findings">Findings</a> ›
       </p>
-      <h1>{shown(f.type)}</h1>
+      <h1>
+        <Breakable text={f.type} />
+      </h1>
       <div class="actions">
         <Sev severity={f.severity} />
         {archived ? <span class="tag">archived</span> : <span class="tag ok">current</span>}
@@ -226,7 +228,7 @@ export function FindingView(p: FindingViewProps) {
                 <tr>
                   <td>{shown(e.threatListName)}</td>
                   <td>{shown((e.threatNames ?? []).join(', '))}</td>
-                  <td class="mono">{shown(e.threatFileSha256 ?? '')}</td>
+                  <td class="mono wrap-any">{shown(e.threatFileSha256 ?? '')}</td>
                 </tr>
               ))}
             </tbody>

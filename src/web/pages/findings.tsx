@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import type { Finding } from '../../core/finding.js';
 import { type FindingListQuery, type FindingPage, SEVERITY_LABELS, type SeverityLabel, SORT_FIELDS, type SortField } from '../../findings/query.js';
-import { href, Sev, seg, shown, time } from '../layout.js';
+import { Breakable, href, Sev, seg, shown, time } from '../layout.js';
 
 export type ArchivedFilter = 'current' | 'archived' | 'all';
 
@@ -206,7 +206,9 @@ export function FindingsView(p: { params: ListParams; page: FindingPage; types: 
                   <Sev severity={f.severity} />
                 </td>
                 <td>
-                  <a href={`/findings/${seg(f.id)}`}>{shown(f.type)}</a>
+                  <a href={`/findings/${seg(f.id)}`}>
+                    <Breakable text={f.type} />
+                  </a>
                   {f.service.archived ? (
                     <>
                       {' '}

@@ -1,6 +1,6 @@
 import type { Finding } from '../../core/finding.js';
 import type { StoredEvent } from '../../findings/store.js';
-import { href, Sev, seg, shown, time } from '../layout.js';
+import { Breakable, href, Sev, seg, shown, time } from '../layout.js';
 import { resourceText } from './findings.js';
 
 export const WINDOWS = { '1h': 3_600_000, '1d': 86_400_000, '7d': 7 * 86_400_000 } as const;
@@ -92,11 +92,13 @@ export function PrincipalView(p: PrincipalProps) {
                 <td class="nowrap">
                   <a href={href('/principal', { address: e.sourceAddress, window: p.window, at })}>{shown(e.sourceAddress)}</a>
                 </td>
-                <td class="mono">{shown(e.userAgent)}</td>
+                <td class="mono wrap-any ua">{shown(e.userAgent)}</td>
                 <td>{e.errorCode ? <span class="tag bad">{shown(e.errorCode)}</span> : ''}</td>
                 <td>
-                  <div>{shown(e.principalArn || e.userName)}</div>
-                  <div class="muted">{shown([e.principalType, e.accessKeyId].filter(Boolean).join(' · '))}</div>
+                  <div>
+                    <Breakable text={arnResource(e.principalArn) || e.userName} />
+                  </div>
+                  <div class="muted">{shown([e.principalType, e.accessKeyId, e.account].filter(Boolean).join(' · '))}</div>
                 </td>
               </tr>
             ))}
@@ -124,7 +126,9 @@ export function PrincipalView(p: PrincipalProps) {
                   <Sev severity={f.severity} />
                 </td>
                 <td>
-                  <a href={`/findings/${seg(f.id)}`}>{shown(f.type)}</a>
+                  <a href={`/findings/${seg(f.id)}`}>
+                    <Breakable text={f.type} />
+                  </a>
                   {f.service.archived ? <span class="tag">archived</span> : null}
                 </td>
                 <td>{shown(resourceText(f))}</td>
@@ -137,4 +141,10 @@ export function PrincipalView(p: PrincipalProps) {
       )}
     </>
   );
+}
+
+/** `arn:aws:sts::111122223333:assumed-role/R/i-0abc` -> `assumed-role/R/i-0abc` (the account is shown beside it). */
+export function arnResource(arn: string): string {
+  const parts = arn.split(':');
+  return parts.length >= 6 && parts[0] === 'arn' ? parts.slice(5).join(':') : arn;
 }

@@ -2,7 +2,7 @@ import type { RemediationOption } from '../../api/services.js';
 import type { AuditEntry } from '../../targets/remediation/audit.js';
 import type { CallRecord } from '../../targets/remediation/executor.js';
 import type { RemediationResult } from '../../targets/remediation/remediator.js';
-import { Csrf, Facts, href, prettyJson, seg, shown, time } from '../layout.js';
+import { Breakable, Csrf, Facts, href, prettyJson, seg, shown, time } from '../layout.js';
 
 function Calls(p: { calls: CallRecord[]; planned: boolean }) {
   if (p.calls.length === 0) return <p class="muted">No API calls.</p>;
@@ -194,9 +194,13 @@ export function AuditView(p: { entries: AuditEntry[]; findingId?: string | undef
                   {e.rollsBack !== null ? <div class="muted">{`rolls back #${e.rollsBack}`}</div> : null}
                 </td>
                 <td>{statusTag(e.status)}</td>
-                <td class="mono">{shown(e.target)}</td>
+                <td class="mono">
+                  <Breakable text={e.target} />
+                </td>
                 <td>
-                  <a href={`/findings/${seg(e.findingId)}`}>{shown(e.findingType)}</a>
+                  <a href={`/findings/${seg(e.findingId)}`}>
+                    <Breakable text={e.findingType} />
+                  </a>
                   <div class="muted">{`${shown(e.accountId)} ${shown(e.region)}`}</div>
                 </td>
                 <td>

@@ -1,7 +1,7 @@
 import type { SourceStatus } from '../../api/services.js';
 import { type FindingSummary, SEVERITY_LABELS } from '../../findings/query.js';
 import { OverTimeChart } from '../chart.js';
-import { href, shown, time } from '../layout.js';
+import { Breakable, href, shown, time } from '../layout.js';
 
 export interface SummaryProps {
   summary: FindingSummary;
@@ -55,7 +55,9 @@ export function SummaryView(p: SummaryProps) {
                 {s.byType.map((t) => (
                   <tr>
                     <td>
-                      <a href={href('/findings', { type: t.type })}>{shown(t.type)}</a>
+                      <a href={href('/findings', { type: t.type })}>
+                        <Breakable text={t.type} />
+                      </a>
                     </td>
                     <td class="num">{String(t.count)}</td>
                   </tr>
