@@ -2,11 +2,11 @@ import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Child } from 'hono/jsx';
 import type { AppEnv, AuthApi, Caller, Services } from '../api/services.js';
-import { TrailhoundError, UsageError } from '../core/errors.js';
+import { NotFoundError, TrailhoundError, UsageError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { DETECTORS } from '../detectors/registry.js';
 import { listFindings, summarize } from '../findings/query.js';
-import type { FilterAction } from '../findings/suppression.js';
+import { type FilterAction, UnknownFilterError } from '../findings/suppression.js';
 import { CONTAINMENT_FAILED_TYPE } from '../pipeline/verification.js';
 import type { AuditEntry } from '../targets/remediation/audit.js';
 import { APP_CSS, APP_JS } from './assets.js';
@@ -133,11 +133,9 @@ function field(body: Record<string, string | File>, name: string): string {
 
 function findingOr404(services: Services, id: string): Finding {
   const f = services.store.get(id);
-  if (!f) throw new NotFound(`no finding with id ${JSON.stringify(id)}`);
+  if (!f) throw new NotFoundError(`no finding with id ${JSON.stringify(id)}`);
   return f;
 }
-
-class NotFound extends UsageError {}
 
 /** The finding types a filter can offer: every detector's, and the containment check's. */
 const KNOWN_TYPES = [...new Set([...DETECTORS.map((d) => d.meta.findingType), CONTAINMENT_FAILED_TYPE])].sort();
@@ -158,7 +156,7 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
       try {
         return await fn(c);
       } catch (err) {
-        if (err instanceof NotFound) return errorPage(c, 404, err.message);
+        if (err instanceof NotFoundError || err instanceof UnknownFilterError) return errorPage(c, 404, err.message);
         throw err;
       }
     };
@@ -403,7 +401,7 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
     '/suppression/:name/delete',
     responder((c) => {
       const name = param(c, 'name');
-      if (!services.suppression.delete(name)) throw new NotFound(`no filter named ${JSON.stringify(name)}`);
+      if (!services.suppression.delete(name)) throw new NotFoundError(`no filter named ${JSON.stringify(name)}`);
       return c.redirect('/suppression', 303);
     }),
   );
@@ -456,7 +454,7 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
       responder((c) => {
         const id = param(c, 'id');
         if (op === 'remove') {
-          if (!services.lists.remove(id)) throw new NotFound(`no uploaded list with id ${JSON.stringify(id)}`);
+          if (!services.lists.remove(id)) throw new NotFoundError(`no uploaded list with id ${JSON.stringify(id)}`);
         } else services.lists.setActive(id, op === 'activate');
         return c.redirect('/lists', 303);
       }),

@@ -271,6 +271,9 @@ describe('console in a browser', () => {
       expect(await textOf(viewer.locator('header .who'))).toContain('viewer');
       expect(await viewer.getByRole('button', { name: /Archive|Unarchive|Plan/ }).count()).toBe(0);
       await viewer.screenshot({ path: join(SHOTS, '10-viewer.png'), fullPage: true });
+      await Promise.all([viewer.waitForURL(/\/login$/), viewer.getByRole('button', { name: 'Log out' }).click()]);
+      await viewer.goto(`${server.url}/audit`);
+      await viewer.waitForURL(/\/login\?next=%2Faudit/);
     } finally {
       await viewer.close();
     }
