@@ -156,7 +156,8 @@ export class Service {
         }
         continue;
       }
-      loop.idlePolls++;
+      // Idle only when nothing waits either (a folder's files still settling count as backlog).
+      if (source.stats().backlog === 0) loop.idlePolls++;
       if (this.stopped) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, loop.intervalMs);
