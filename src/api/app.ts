@@ -270,7 +270,7 @@ export function createApp(o: AppOptions): Hono<AppEnv> {
     if (!Number.isInteger(seq) || seq < 1) throw new UsageError('auditSeq: the audit entry to roll back');
     const mode = b.mode === 'execute' ? 'execute' : 'dry-run';
     if (mode === 'execute' && b.confirm !== true) throw new UsageError('executing a rollback needs "confirm": true');
-    return c.json({ result: await s.remediation.rollback(seq, mode, actor) });
+    return c.json({ result: await s.remediation.rollback(seq, mode, actor, typeof b.target === 'string' ? b.target : undefined) });
   });
   api.get('/remediation/audit', (c) => {
     viewer(c);

@@ -9,11 +9,10 @@ import { Intel } from '../intel/intel.js';
 import type { ListStore, StoredList } from '../intel/list-store.js';
 import type { IpList } from '../intel/threat-list.js';
 import type { Config } from '../pipeline/config.js';
-import type { AuditEntry } from '../targets/remediation/audit.js';
 import type { RemediationResult } from '../targets/remediation/remediator.js';
 import { RemediationTarget } from '../targets/remediation/target.js';
 import type { Target } from '../targets/types.js';
-import type { IntelListInfo, RemediationOption, RuleInfo, Services, SourceStatus, TargetInfo } from './services.js';
+import type { AuditRecord, IntelListInfo, RemediationOption, RuleInfo, Services, SourceStatus, TargetInfo } from './services.js';
 
 export interface ServicesDeps {
   config: Config;
@@ -47,6 +46,15 @@ export function createServices(d: ServicesDeps): ServicesImpl {
   const db: Database.Database = d.store.db;
   db.exec(`CREATE TABLE IF NOT EXISTS actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL)`);
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS remediation_requests (audit_file TEXT NOT NULL, seq INTEGER NOT NULL, actor TEXT NOT NULL, PRIMARY KEY (audit_file, seq))',
+  );
+  const requested = (t: RemediationTarget, seq: number, actor: string) =>
+    db.prepare('INSERT OR REPLACE INTO remediation_requests (audit_file, seq, actor) VALUES (?, ?, ?)').run(t.auditLog().file, seq, actor);
+  const requester = (file: string, seq: number) =>
+    (db.prepare('SELECT actor FROM remediation_requests WHERE audit_file = ? AND seq = ?').get(file, seq) as { actor: string } | undefined)?.actor;
+  /** One target per audit file: targets configured with the same file share one numbering. */
+  const auditOwners = () => [...new Map(remediationTargets().map((t) => [t.auditLog().file, t])).values()];
   const record = (actor: string, action: string, subject: string, detail = '') =>
     db.prepare('INSERT INTO actions (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(d.clock.now(), actor, action, subject, detail);
 
@@ -92,6 +100,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
       throw new UsageError(`target ${JSON.stringify(target)} is configured for dry runs only (mode: dry-run); set mode: execute to act`);
     const result = await t.remediator.remediate(f, mode);
     t.onResult?.(result, f);
+    requested(t, result.auditSeq, actor);
     record(actor, mode === 'execute' ? 'remediation.execute' : 'remediation.plan', findingId, `${target}: ${result.status} (audit #${result.auditSeq})`);
     return result;
   }
@@ -152,25 +161,27 @@ export function createServices(d: ServicesDeps): ServicesImpl {
         }),
       plan: (findingId, target, actor) => run(findingId, target, 'dry-run', actor),
       execute: (findingId, target, actor) => run(findingId, target, 'execute', actor),
-      async rollback(auditSeq, mode, actor) {
-        const owners = remediationTargets().filter((t) => t.auditLog().get(auditSeq) !== undefined);
-        const distinct = [...new Map(owners.map((t) => [t.auditLog(), t])).values()];
-        const owner = distinct.find((t) => t.auditLog().get(auditSeq)?.playbook === t.remediator.settings.playbook) ?? distinct[0];
-        if (!owner) throw new NotFoundError(`no audit entry #${auditSeq}`);
+      async rollback(auditSeq, mode, actor, target) {
+        const owners = target ? [remediationTarget(target)] : auditOwners().filter((t) => t.auditLog().get(auditSeq) !== undefined);
+        if (owners.length > 1)
+          throw new UsageError(`audit entry #${auditSeq} exists in several audit logs; name the target (${owners.map((t) => t.id).join(', ')})`);
+        const owner = owners[0];
+        if (!owner?.auditLog().get(auditSeq)) throw new NotFoundError(`no audit entry #${auditSeq}`);
         if (mode === 'execute' && owner.remediator.settings.mode !== 'execute')
           throw new UsageError(`target ${JSON.stringify(owner.id)} is configured for dry runs only; a rollback can only be planned`);
         const result = await owner.remediator.rollback(auditSeq, mode);
+        requested(owner, result.auditSeq, actor);
         record(actor, mode === 'execute' ? 'remediation.rollback' : 'remediation.rollback-plan', `audit #${auditSeq}`, `${owner.id}: ${result.status}`);
         return result;
       },
       audit(filter = {}) {
-        const seen = new Set<unknown>();
-        const entries: AuditEntry[] = [];
-        for (const t of remediationTargets()) {
-          const log = t.auditLog();
-          if (seen.has(log)) continue;
-          seen.add(log);
-          entries.push(...log.list(filter));
+        const entries: AuditRecord[] = [];
+        for (const t of auditOwners()) {
+          const file = t.auditLog().file;
+          for (const e of t.auditLog().list(filter)) {
+            const by = requester(file, e.seq);
+            entries.push(by ? { ...e, requestedBy: by } : e);
+          }
         }
         return entries.sort((a, b) => (a.at === b.at ? b.seq - a.seq : a.at < b.at ? 1 : -1));
       },

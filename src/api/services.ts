@@ -76,6 +76,9 @@ export interface EventQuery {
   limit?: number;
 }
 
+/** An audit entry and the caller who asked for it through the console or API (absent for rule-driven runs). */
+export type AuditRecord = AuditEntry & { requestedBy?: string };
+
 export interface SourceStatus {
   name: string;
   kind: string;
@@ -104,8 +107,10 @@ export interface Services {
     plan(findingId: string, target: string, actor: string): Promise<RemediationResult>;
     /** Executes (only on targets whose mode is `execute`); throws UsageError otherwise. */
     execute(findingId: string, target: string, actor: string): Promise<RemediationResult>;
-    rollback(auditSeq: number, mode: 'dry-run' | 'execute', actor: string): Promise<RemediationResult>;
-    audit(filter?: { findingId?: string }): AuditEntry[];
+    /** `target` names the remediation target whose log holds the entry (needed only when logs in different files share the number). */
+    rollback(auditSeq: number, mode: 'dry-run' | 'execute', actor: string, target?: string): Promise<RemediationResult>;
+    /** Every audit log's entries once (targets sharing a file share a log), newest first, with who asked when known. */
+    audit(filter?: { findingId?: string }): AuditRecord[];
   };
   /** The service's sources and their state (for the console's status line). */
   sources(): SourceStatus[];

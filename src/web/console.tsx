@@ -8,7 +8,6 @@ import { DETECTORS } from '../detectors/registry.js';
 import { listFindings, summarize } from '../findings/query.js';
 import { type FilterAction, UnknownFilterError } from '../findings/suppression.js';
 import { CONTAINMENT_FAILED_TYPE } from '../pipeline/verification.js';
-import type { AuditEntry } from '../targets/remediation/audit.js';
 import { APP_CSS, APP_JS } from './assets.js';
 import { ErrorBox, Layout, type NavKey, seg } from './layout.js';
 import { type ListForm, ListsView, RulesView } from './pages/config.js';
@@ -234,7 +233,7 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
     '/findings/:id',
     viewer((c) => {
       const f = findingOr404(services, param(c, 'id'));
-      const history = distinctEntries(services.remediation.audit({ findingId: f.id }));
+      const history = services.remediation.audit({ findingId: f.id });
       return page(
         c,
         f.type,
@@ -280,7 +279,7 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
     '/audit',
     viewer((c) => {
       const findingId = c.req.query('finding') || undefined;
-      const entries = distinctEntries(services.remediation.audit(findingId ? { findingId } : undefined));
+      const entries = services.remediation.audit(findingId ? { findingId } : undefined);
       return page(c, 'Audit', 'audit', <AuditView entries={entries} findingId={findingId} canRespond={isResponder(c)} csrf={csrfOf(c)} />);
     }),
   );
@@ -466,18 +465,6 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
  * The audit entries newest first, each once: targets that share one audit file would otherwise list its entries
  * once per target.
  */
-function distinctEntries(entries: AuditEntry[]): AuditEntry[] {
-  const seen = new Set<string>();
-  const out: AuditEntry[] = [];
-  for (const e of entries) {
-    const key = `${e.seq}\u0000${e.at}\u0000${e.playbook}\u0000${e.findingId}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(e);
-  }
-  return out.sort((a, b) => (a.at === b.at ? b.seq - a.seq : a.at < b.at ? 1 : -1));
-}
-
 function param(c: C, name: string): string {
   return c.req.param(name) ?? '';
 }

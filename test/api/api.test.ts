@@ -309,9 +309,12 @@ describe('remediation', () => {
     expect(exec.status).toBe(400);
     expect((await json(exec)).error).toMatch(/dry runs only/);
     const audit = await json(s.api(`/api/v1/remediation/audit?findingId=${exfil.id}`));
-    expect(audit.entries[0]).toMatchObject({ seq: plan.result.auditSeq, status: 'planned', findingId: exfil.id });
+    expect(audit.entries[0]).toMatchObject({ seq: plan.result.auditSeq, status: 'planned', findingId: exfil.id, requestedBy: 'responder-token' });
     const actions = await json(s.api('/api/v1/actions'));
     expect(actions.actions[0]).toMatchObject({ actor: 'responder-token', action: 'remediation.plan', subject: exfil.id });
+    const rollback = await json(s.api('/api/v1/remediation/rollback', { method: 'POST', body: JSON.stringify({ auditSeq: plan.result.auditSeq }) }));
+    expect(rollback.result).toMatchObject({ action: 'rollback', mode: 'dry-run' });
+    expect((await s.api('/api/v1/remediation/rollback', { method: 'POST', body: JSON.stringify({ auditSeq: 9999 }) })).status).toBe(404);
     const viewer = await s.api(`/api/v1/findings/${exfil.id}/remediation/plan`, {
       as: 'viewer',
       method: 'POST',

@@ -128,6 +128,11 @@ export class AuditLog {
     }
   }
 
+  /** The SQLite file the log is in (`:memory:` for an in-memory one): logs in one file share their numbering. */
+  get file(): string {
+    return this.db.name;
+  }
+
   /** Appends one entry; returns its sequence number. */
   append(entry: NewAuditEntry): number {
     const info = this.insert.run({

@@ -1,4 +1,4 @@
-import type { RemediationOption } from '../../api/services.js';
+import type { AuditRecord, RemediationOption } from '../../api/services.js';
 import type { AuditEntry } from '../../targets/remediation/audit.js';
 import type { CallRecord } from '../../targets/remediation/executor.js';
 import type { RemediationResult } from '../../targets/remediation/remediator.js';
@@ -152,7 +152,7 @@ export function RollbackForm(p: { seq: number; csrf: string }) {
   );
 }
 
-export function AuditView(p: { entries: AuditEntry[]; findingId?: string | undefined; canRespond: boolean; csrf: string }) {
+export function AuditView(p: { entries: AuditRecord[]; findingId?: string | undefined; canRespond: boolean; csrf: string }) {
   return (
     <>
       <h1>Remediation audit log</h1>
@@ -191,6 +191,7 @@ export function AuditView(p: { entries: AuditEntry[]; findingId?: string | undef
                 <td>
                   {`${e.action} · ${shown(e.playbook)}`}
                   <div class="muted">{e.mode}</div>
+                  {e.requestedBy ? <div class="muted">{`asked by ${e.requestedBy}`}</div> : null}
                   {e.rollsBack !== null ? <div class="muted">{`rolls back #${e.rollsBack}`}</div> : null}
                 </td>
                 <td>{statusTag(e.status)}</td>
