@@ -1,5 +1,4 @@
 import type { AuditRecord, RemediationOption } from '../../api/services.js';
-import type { AuditEntry } from '../../targets/remediation/audit.js';
 import type { CallRecord } from '../../targets/remediation/executor.js';
 import type { RemediationResult } from '../../targets/remediation/remediator.js';
 import { Breakable, Csrf, Facts, href, prettyJson, seg, shown, time } from '../layout.js';
