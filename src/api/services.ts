@@ -1,7 +1,7 @@
 // CONTRACT (implemented in src/api/service-impl.ts by the API owner): what the HTTP API and the web console use.
 import type { Clock } from '../core/clock.js';
 import type { Finding } from '../core/finding.js';
-import type { FindingStore, StoredEvent } from '../findings/store.js';
+import type { EventQuery, FindingStore, StoredEvent } from '../findings/store.js';
 import type { SuppressionStore } from '../findings/suppression.js';
 import type { AuditEntry } from '../targets/remediation/audit.js';
 import type { PlaybookName } from '../targets/remediation/playbooks.js';
@@ -67,14 +67,6 @@ export interface RemediationOption {
   reason?: string;
 }
 
-export interface EventQuery {
-  /** Principal ARN, access key id, user name, role name or role ARN. */
-  principal?: string;
-  address?: string;
-  since: number;
-  until: number;
-  limit?: number;
-}
 
 /** An audit entry and the caller who asked for it through the console or API (absent for rule-driven runs). */
 export type AuditRecord = AuditEntry & { requestedBy?: string };

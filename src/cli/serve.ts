@@ -2,10 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type ServerType, serve as serveHttp } from '@hono/node-server';
+import type { Hono } from 'hono';
 import { createApp } from '../api/app.js';
 import { Auth, type AuthToken } from '../api/auth.js';
 import { tokenSha256 } from '../api/passwords.js';
 import { createServices, type ServicesImpl } from '../api/service-impl.js';
+import type { AppEnv } from '../api/services.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { FindingStore } from '../findings/store.js';
@@ -49,11 +51,20 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
+/** Everything `serve` runs, built and validated but not yet listening or polling. */
+export interface ServeComposition {
+  app: Hono<AppEnv>;
+  services: ServicesImpl;
+  service: Service;
+  /** Stops the loops, closes targets, AWS clients and the database. */
+  shutdown(): Promise<void>;
+}
+
 /**
- * `trailhound serve`: the pipeline as a long-running service (sources → detection → findings → bus → targets), with
- * the HTTP API and the console on one port. Everything is validated and loaded before the port opens.
+ * Builds the service from a validated configuration: detection context, store, bus (every remediation target
+ * connected, for the console), sources, ingestor, authentication, the API and the console on one hono app.
  */
-export async function startServe(o: ServeOptions): Promise<RunningServe> {
+export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
   const { config } = o;
   const clock = o.clock ?? systemClock;
   const env = o.env ?? process.env;
@@ -110,35 +121,59 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       sources: () => service.status(),
     });
     const app = createApp({ services, auth, metrics, service, maxIngestBytes: config.serve.maxIngestBytes, mount: (a) => mountConsole(a, services, auth) });
-    const host = o.host ?? config.serve.host;
-    const server = await listen(app.fetch, host, o.port ?? config.serve.port);
-    const port = (server.address() as AddressInfo).port;
-    service.start();
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    log(`serving on ${url} (${sources.length} source(s), ${config.rules.length} rule(s))`);
-    let closing: Promise<void> | undefined;
     return {
-      url,
+      app,
       services,
       service,
-      idle: (timeoutMs) => service.idle(timeoutMs),
-      close() {
-        closing ??= (async () => {
-          // Stop the loops first (synchronously flagged): the batch in hand is finished, no new one starts.
-          const stopping = service.stop();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
-          await stopping;
-          await bus.close();
-          for (const c of clients) c.destroy();
-          store.close();
-        })();
-        return closing;
+      async shutdown() {
+        await service.stop();
+        await bus.close();
+        for (const c of clients) c.destroy();
+        store.close();
       },
     };
   } catch (err) {
+    for (const c of clients) c.destroy();
     store.close();
     throw err;
   }
+}
+
+/**
+ * `trailhound serve`: the pipeline as a long-running service (sources → detection → findings → bus → targets), with
+ * the HTTP API and the console on one port. Everything is validated and loaded before the port opens.
+ */
+export async function startServe(o: ServeOptions): Promise<RunningServe> {
+  const log = o.log ?? ((m: string) => process.stderr.write(`trailhound: ${m}\n`));
+  const c = await composeServe(o);
+  const host = o.host ?? o.config.serve.host;
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    server = await listen(c.app.fetch, host, o.port ?? o.config.serve.port);
+  } catch (err) {
+    await c.shutdown();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  c.service.start();
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`serving on ${url} (${o.config.serve.sources.length} source(s), ${o.config.rules.length} rule(s))`);
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    services: c.services,
+    service: c.service,
+    idle: (timeoutMs) => c.service.idle(timeoutMs),
+    close() {
+      closing ??= (async () => {
+        // Stop the loops first (synchronously flagged): the batch in hand is finished, no new one starts.
+        const stopping = c.shutdown();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await stopping;
+      })();
+      return closing;
+    },
+  };
 }
 
 function listen(

@@ -1,24 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { createApp } from '../../src/api/app.js';
-import { Auth } from '../../src/api/auth.js';
 import { tokenSha256 } from '../../src/api/passwords.js';
-import { createServices } from '../../src/api/service-impl.js';
 import type { AppEnv } from '../../src/api/services.js';
-import { systemClock } from '../../src/core/clock.js';
-import { FindingStore } from '../../src/findings/store.js';
-import { ListStore } from '../../src/intel/list-store.js';
-import { type Bus, buildBus } from '../../src/pipeline/bus.js';
-import { defaultConfig } from '../../src/pipeline/config.js';
-import { buildContext } from '../../src/pipeline/context.js';
-import { Ingestor } from '../../src/pipeline/ingest.js';
-import { Metrics } from '../../src/pipeline/metrics.js';
-import { Service } from '../../src/pipeline/service.js';
-import { CheckpointStore } from '../../src/sources/checkpoint.js';
-import { mountConsole } from '../../src/web/console.js';
+import { composeServe, type ServeComposition } from '../../src/cli/serve.js';
+import { validateConfig } from '../../src/pipeline/config.js';
+import { tempDir } from '../helpers.js';
 
 /**
  * docs/openapi.yaml against the app: the document is a well-formed OpenAPI 3.1 description, and it documents exactly
@@ -226,42 +216,20 @@ describe('docs/openapi.yaml is an OpenAPI 3.1 document', () => {
 
 describe('docs/openapi.yaml documents exactly the routes of createApp', () => {
   let app: Hono<AppEnv>;
-  let store: FindingStore;
-  let bus: Bus;
+  let composition: ServeComposition;
 
-  // The app composed as src/cli/serve.ts composes it (with the console mounted), without sources or a listener.
+  // The app exactly as `serve` composes it (console mounted), neither listening nor polling.
   beforeAll(async () => {
-    const config = defaultConfig();
-    const clock = systemClock;
-    const ctx = await buildContext(config, {});
-    store = new FindingStore(':memory:');
-    const metrics = new Metrics();
-    bus = buildBus(config, store, { clock, env: {} });
-    const ingestor = new Ingestor(store, ctx, clock, new CheckpointStore(store.db), bus, metrics);
-    const service = new Service({ store, ingestor, bus, sources: [], clock, metrics, batchObjects: 10, retentionMs: 86_400_000, log: () => {} });
-    const auth = new Auth(store.db, {
-      users: [],
-      tokens: [{ name: 'reader', role: 'viewer', sha256: tokenSha256(TOKEN) }],
-      sessionHours: 1,
-      secureCookies: false,
-      clock,
-    });
-    const services = createServices({
-      config,
-      store,
-      clock,
-      ctx,
-      lists: new ListStore(store.db),
-      configLists: { threat: [], trusted: [], awsRanges: ctx.intel.awsRanges },
-      targets: bus.targets,
-      sources: () => service.status(),
-    });
-    app = createApp({ services, auth, metrics, service, maxIngestBytes: 1_000_000, mount: (a) => mountConsole(a, services, auth) });
+    const config = validateConfig(
+      { db: join(tempDir(), 'openapi.db'), serve: { tokens: [{ name: 'reader', role: 'viewer', sha256: tokenSha256(TOKEN) }] } },
+      'openapi test',
+    );
+    composition = await composeServe({ config, env: {}, log: () => {} });
+    app = composition.app;
   });
 
   afterAll(async () => {
-    await bus?.close();
-    store?.close();
+    await composition?.shutdown();
   });
 
   /** `METHOD /path` of the app's API routes, hono's `:param` written `{param}`; middleware (ALL) and the console left out. */
