@@ -55,9 +55,19 @@ export function createApp(o: AppOptions): Hono<AppEnv> {
   );
   app.use('*', o.auth.middleware());
 
-  app.get('/healthz', (c) =>
-    c.json({ status: 'ok', sources: o.service.status().map((x) => ({ name: x.name, kind: x.kind, lastError: x.lastError ?? null })) }),
-  );
+  // Unauthenticated, so it says whether things work and no more (no source names, buckets or error texts).
+  app.get('/healthz', (c) => {
+    let database = true;
+    try {
+      o.services.store.db.prepare('SELECT 1').get();
+    } catch {
+      database = false;
+    }
+    const sources = o.service.status();
+    const failing = sources.filter((x) => x.lastError !== undefined).length;
+    const status = !database || o.service.stopping ? 'unavailable' : failing > 0 ? 'degraded' : 'ok';
+    return c.json({ status, database, sources: { total: sources.length, failing } }, status === 'unavailable' ? 503 : 200);
+  });
   app.get('/metrics', async (c) => c.body(await o.metrics.text(), 200, { 'content-type': o.metrics.contentType }));
 
   const api = new Hono<AppEnv>();

@@ -100,6 +100,11 @@ export class Service {
     await this.deliverOnce();
   }
 
+  /** True once `stop` was called (health checks answer 503 from then on). */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
   rejections(limit = 100) {
     return this.o.ingestor.rejections(limit);
   }
