@@ -22,6 +22,8 @@ export interface IngestItem {
   modifiedAt: number;
   doc?: ReadDocument;
   error?: InputError;
+  /** False for a body posted to the ingest endpoint: nothing will offer it again, so there is nothing to checkpoint. */
+  checkpoint?: boolean;
 }
 
 export interface IngestOutcome {
@@ -105,7 +107,7 @@ export class Ingestor {
             }
           }
         }
-        this.checkpoints.markDone(item.source, item.key, item.version, now, events);
+        if (item.checkpoint !== false) this.checkpoints.markDone(item.source, item.key, item.version, now, events);
         out.events += events;
         out.objects++;
         this.metrics?.events.inc({ source: item.source }, events);

@@ -76,7 +76,7 @@ export class Service {
   ingestText(text: string, label: string): IngestOutcome {
     const doc: ReadDocument = { path: label, text, bytesRead: Buffer.byteLength(text), bytes: Buffer.byteLength(text), gzip: false };
     const now = this.o.clock.now();
-    return this.o.ingestor.ingest([{ source: 'http', key: label, version: String(now), modifiedAt: now, doc }]);
+    return this.o.ingestor.ingest([{ source: 'http', key: label, version: String(now), modifiedAt: now, doc, checkpoint: false }]);
   }
 
   /** Parses without ingesting (the endpoint's dry-run): how many events and which errors a body would give. */

@@ -343,6 +343,15 @@ describe('ingest endpoint', () => {
     expect(again).toMatchObject({ events: 0, duplicates: 1 });
     const big = await s.api('/api/v1/ingest', { as: 'ingest', method: 'POST', body: 'x'.repeat(16 * 1024 * 1024 + 10) });
     expect(big.status).toBe(413);
+    // Posted bodies are not checkpointed (nothing offers them again); the folder's objects are.
+    const { default: Database } = await import('better-sqlite3');
+    const conn = new Database(s.db, { readonly: true });
+    try {
+      expect((conn.prepare(`SELECT count(*) AS n FROM source_objects WHERE source = 'http'`).get() as { n: number }).n).toBe(0);
+      expect((conn.prepare(`SELECT count(*) AS n FROM source_objects WHERE source = 'logs'`).get() as { n: number }).n).toBe(21);
+    } finally {
+      conn.close();
+    }
     const status = await json(s.api('/api/v1/status'));
     expect(status.rejections.some((x: any) => x.source === 'http')).toBe(true);
   });
