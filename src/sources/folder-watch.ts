@@ -3,7 +3,7 @@ import { describeError, InputError } from '../core/errors.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { discoverInputs } from './discover.js';
 import { type ReadDocument, readDocument } from './read.js';
-import { type LogSource, MAX_PENDING_ERRORS, SourceError, type SourceObject, type SourceStats } from './source.js';
+import { PolledSource, SourceError, type SourceObject } from './source.js';
 
 export interface FolderSourceOptions {
   /** The configured source's name (the checkpoint key's namespace). */
@@ -27,23 +27,20 @@ export const DEFAULT_SETTLE_MS = 2000;
  * checkpointed. A file rewritten with new content gets a new version and is read again; the event ids it repeats are
  * dropped downstream, so only its new events count.
  */
-export class FolderSource implements LogSource {
-  readonly name: string;
+export class FolderSource extends PolledSource {
   private readonly paths: string[];
   private readonly checkpoints: CheckpointStore;
   private readonly settleMs: number;
   private readonly now: () => number;
-  private backlog = 0;
-  private lastPollAt: number | undefined;
-  private lastError: string | undefined;
-  private errors: InputError[] = [];
+  /** Files the last poll found not done, including those left to settle. */
+  private backlogCount = 0;
   /** The messages of the previous poll's errors: an error that persists across polls is reported once, not every poll. */
   private previousErrors = new Set<string>();
 
   constructor(o: FolderSourceOptions) {
     if (o.paths.length === 0) throw new SourceError(o.name, 'no paths to watch');
     if (o.paths.includes('-')) throw new SourceError(o.name, 'standard input (-) cannot be watched');
-    this.name = o.name;
+    super(o.name);
     this.paths = [...o.paths];
     this.checkpoints = o.checkpoints;
     this.settleMs = o.settleMs ?? DEFAULT_SETTLE_MS;
@@ -83,27 +80,15 @@ export class FolderSource implements LogSource {
     }
     // CloudTrail's file names sort by time within a folder, so path order is oldest first there.
     found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    this.backlog = found.length + deferred;
+    this.backlogCount = found.length + deferred;
     this.lastPollAt = now;
     this.report(errors);
     return found.slice(0, Math.max(0, max));
   }
 
-  stats(): SourceStats {
-    return {
-      backlog: this.backlog,
-      ...(this.lastPollAt !== undefined ? { lastPollAt: this.lastPollAt } : {}),
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-    };
+  protected backlog(): number {
+    return this.backlogCount;
   }
-
-  drainErrors(): InputError[] {
-    const out = this.errors;
-    this.errors = [];
-    return out;
-  }
-
-  async close(): Promise<void> {}
 
   private object(path: string, version: string, modifiedAt: number): SourceObject {
     return {
@@ -118,7 +103,7 @@ export class FolderSource implements LogSource {
   private report(errors: InputError[]): void {
     const current = new Set(errors.map((e) => e.message));
     for (const e of errors) {
-      if (!this.previousErrors.has(e.message) && this.errors.length < MAX_PENDING_ERRORS) this.errors.push(e);
+      if (!this.previousErrors.has(e.message)) this.pushError(e);
     }
     this.previousErrors = current;
     const first = errors[0];

@@ -2,7 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput
 import { describeError, InputError } from '../core/errors.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { decodeDocument, MAX_DOCUMENT_BYTES, type ReadDocument } from './read.js';
-import { type LogSource, SourceError, type SourceObject, type SourceStats } from './source.js';
+import { PolledSource, SourceError, type SourceObject } from './source.js';
 
 export interface S3SourceOptions {
   /** The configured source's name (the checkpoint key's namespace). */
@@ -123,8 +123,7 @@ export async function readS3Object(s3: S3Client, source: string, bucket: string,
  * after later ones, so the last `lookbackDays` days are listed in full every poll; an older day whose objects are all
  * done is recorded as complete (per region folder, contiguously) and not listed again.
  */
-export class S3Source implements LogSource {
-  readonly name: string;
+export class S3Source extends PolledSource {
   private readonly o: S3SourceOptions;
   private readonly base: string;
   private readonly lookbackDays: number;
@@ -133,14 +132,13 @@ export class S3Source implements LogSource {
   private readonly configuredStart: number | undefined;
   private regions: RegionPrefix[] = [];
   private discoveredAt: number | undefined;
-  private backlog = 0;
-  private lastPollAt: number | undefined;
-  private lastError: string | undefined;
+  /** Objects the last poll found not done. */
+  private backlogCount = 0;
   /** The oldest complete day the checkpoints were last pruned for, so pruning runs when it can free something. */
   private prunedThrough: number | undefined;
 
   constructor(o: S3SourceOptions) {
-    this.name = o.name;
+    super(o.name);
     this.o = o;
     const prefix = (o.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.base = `${prefix ? `${prefix}/` : ''}AWSLogs/`;
@@ -161,26 +159,13 @@ export class S3Source implements LogSource {
     return `s3://${this.o.bucket}/${this.base}`;
   }
 
-  async poll(max: number, signal?: AbortSignal): Promise<SourceObject[]> {
-    try {
-      const out = await this.pollInner(max, signal);
-      this.lastError = undefined;
-      return out;
-    } catch (err) {
-      this.lastError = describeError(err);
-      throw err;
-    }
+  poll(max: number, signal?: AbortSignal): Promise<SourceObject[]> {
+    return this.recordingError(() => this.pollInner(max, signal));
   }
 
-  stats(): SourceStats {
-    return {
-      backlog: this.backlog,
-      ...(this.lastPollAt !== undefined ? { lastPollAt: this.lastPollAt } : {}),
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-    };
+  protected backlog(): number {
+    return this.backlogCount;
   }
-
-  async close(): Promise<void> {}
 
   private async pollInner(max: number, signal?: AbortSignal): Promise<SourceObject[]> {
     const now = this.now();
@@ -216,7 +201,7 @@ export class S3Source implements LogSource {
     }
     this.prune();
     found.sort((a, b) => compareCloudTrailKeys(a.key, b.key));
-    this.backlog = found.length;
+    this.backlogCount = found.length;
     this.lastPollAt = now;
     return found.slice(0, Math.max(0, max));
   }

@@ -1,5 +1,5 @@
 // CONTRACT STUB (to be implemented by the sources helper): the interfaces below are fixed.
-import { type InputError, TrailhoundError } from '../core/errors.js';
+import { describeError, type InputError, TrailhoundError } from '../core/errors.js';
 import type { ReadDocument } from './read.js';
 
 /** One log object (a file, an S3 object) a source found and that is not yet checkpointed. */
@@ -56,3 +56,59 @@ export class SourceError extends TrailhoundError {
 
 /** Errors kept for `drainErrors` are bounded, so a source nobody drains cannot grow without limit. */
 export const MAX_PENDING_ERRORS = 1000;
+
+/**
+ * What the three sources share: the state `stats()` reports and the errors `drainErrors()` hands over. A subclass
+ * implements `poll` (through `recordingError` when a poll that throws should be its `lastError`), `backlog`, and
+ * `close` when it holds something; it sets `lastPollAt` after a successful poll.
+ */
+export abstract class PolledSource implements LogSource {
+  readonly name: string;
+  /** Epoch ms of the last successful poll. */
+  protected lastPollAt: number | undefined;
+  /** What `stats()` reports as the last poll's error. */
+  protected lastError: string | undefined;
+  private errors: InputError[] = [];
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  abstract poll(max: number, signal?: AbortSignal): Promise<SourceObject[]>;
+
+  /** Objects listed or announced but not yet done. */
+  protected abstract backlog(): number;
+
+  stats(): SourceStats {
+    return {
+      backlog: this.backlog(),
+      ...(this.lastPollAt !== undefined ? { lastPollAt: this.lastPollAt } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  drainErrors(): InputError[] {
+    const out = this.errors;
+    this.errors = [];
+    return out;
+  }
+
+  async close(): Promise<void> {}
+
+  /** Keeps an error for `drainErrors`, up to MAX_PENDING_ERRORS. */
+  protected pushError(e: InputError): void {
+    if (this.errors.length < MAX_PENDING_ERRORS) this.errors.push(e);
+  }
+
+  /** Runs one poll: `lastError` is cleared when it succeeds and describes what it threw when it fails. */
+  protected async recordingError(run: () => Promise<SourceObject[]>): Promise<SourceObject[]> {
+    try {
+      const out = await run();
+      this.lastError = undefined;
+      return out;
+    } catch (err) {
+      this.lastError = describeError(err);
+      throw err;
+    }
+  }
+}

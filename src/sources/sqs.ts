@@ -3,7 +3,7 @@ import { DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClie
 import { describeError, InputError } from '../core/errors.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { isCloudTrailLogKey, readS3Object } from './s3.js';
-import { type LogSource, MAX_PENDING_ERRORS, SourceError, type SourceObject, type SourceStats } from './source.js';
+import { PolledSource, SourceError, type SourceObject } from './source.js';
 
 export interface SqsS3SourceOptions {
   /** The configured source's name (the checkpoint key's namespace). */
@@ -104,8 +104,7 @@ interface MessageGroup {
  * checkpoint turns the repeat into an immediate ack. A message that cannot be understood is reported and left on the
  * queue, so the queue's redrive policy moves it to the dead-letter queue instead of it being lost silently.
  */
-export class SqsS3Source implements LogSource {
-  readonly name: string;
+export class SqsS3Source extends PolledSource {
   private readonly o: SqsS3SourceOptions;
   private readonly waitTimeSeconds: number;
   private readonly now: () => number;
@@ -113,14 +112,11 @@ export class SqsS3Source implements LogSource {
   private pending: SourceObject[] = [];
   /** Objects returned by the last poll and not acked yet. */
   private inFlight = new Set<SourceObject>();
-  private errors: InputError[] = [];
   /** Ids of bad messages already reported: one comes back after every visibility timeout until it is redriven. */
   private reported = new Set<string>();
-  private lastPollAt: number | undefined;
-  private lastError: string | undefined;
 
   constructor(o: SqsS3SourceOptions) {
-    this.name = o.name;
+    super(o.name);
     this.o = o;
     this.waitTimeSeconds = o.waitTimeSeconds ?? 20;
     if (!Number.isInteger(this.waitTimeSeconds) || this.waitTimeSeconds < 0 || this.waitTimeSeconds > 20) {
@@ -129,32 +125,15 @@ export class SqsS3Source implements LogSource {
     this.now = o.now ?? Date.now;
   }
 
-  async poll(max: number, signal?: AbortSignal): Promise<SourceObject[]> {
-    try {
-      const out = await this.pollInner(max, signal);
-      this.lastError = undefined;
-      return out;
-    } catch (err) {
-      this.lastError = describeError(err);
-      throw err;
-    }
+  poll(max: number, signal?: AbortSignal): Promise<SourceObject[]> {
+    return this.recordingError(() => this.pollInner(max, signal));
   }
 
-  stats(): SourceStats {
-    return {
-      backlog: this.pending.length + this.inFlight.size,
-      ...(this.lastPollAt !== undefined ? { lastPollAt: this.lastPollAt } : {}),
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-    };
+  protected backlog(): number {
+    return this.pending.length + this.inFlight.size;
   }
 
-  drainErrors(): InputError[] {
-    const out = this.errors;
-    this.errors = [];
-    return out;
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     // Unacked messages become visible again after their visibility timeout; nothing to give back explicitly.
     this.pending = [];
     this.inFlight.clear();
@@ -273,10 +252,6 @@ export class SqsS3Source implements LogSource {
     if (this.reported.size >= 10_000) this.reported.clear();
     this.reported.add(id);
     this.pushError(new InputError(`${this.o.queueUrl}#${id}`, reason, cause === undefined ? undefined : { cause }));
-  }
-
-  private pushError(e: InputError): void {
-    if (this.errors.length < MAX_PENDING_ERRORS) this.errors.push(e);
   }
 }
 

@@ -163,3 +163,64 @@ export function Facts(p: { rows: Array<[string, Child | string | number | undefi
     </dl>
   );
 }
+
+/** A boxed section with its heading. */
+export function Panel(p: { title: Child; children?: Child }) {
+  return (
+    <section class="panel">
+      <h2>{p.title}</h2>
+      {p.children}
+    </section>
+  );
+}
+
+/**
+ * A table of `rows`, one `<tr>` each from `row`. A string in `head` is a plain `<th>`; anything else (a `<th>` with a
+ * class, a sort link, null) stands as given. With `empty`, that stands in place of a table with no rows.
+ */
+export function Table<T>(p: { rows: readonly T[]; head: Child[]; row: (r: T, i: number) => Child; empty?: Child; class?: string }) {
+  if (p.rows.length === 0 && p.empty !== undefined) return p.empty;
+  return (
+    <table class={p.class}>
+      <thead>
+        <tr>{p.head.map((h) => (typeof h === 'string' ? <th>{h}</th> : h))}</tr>
+      </thead>
+      <tbody>{p.rows.map((r, i) => p.row(r, i))}</tbody>
+    </table>
+  );
+}
+
+/** A link to a finding, named by its type. */
+export function FindingLink(p: { id: string; type: string }) {
+  return (
+    <a href={`/findings/${seg(p.id)}`}>
+      <Breakable text={p.type} />
+    </a>
+  );
+}
+
+/** A form in a panel: the last error, the CSRF token, the fields given as children, and one primary submit button. */
+export function FormPanel(p: {
+  title: string;
+  action: string;
+  csrf: string;
+  error: string | undefined;
+  submit: string;
+  multipart?: boolean;
+  children?: Child;
+}) {
+  return (
+    <Panel title={p.title}>
+      <ErrorBox message={p.error} />
+      <form method="post" action={p.action} enctype={p.multipart ? 'multipart/form-data' : undefined} class="stack">
+        <Csrf token={p.csrf} />
+        {p.children}
+        <div>
+          <button type="submit" class="primary">
+            {p.submit}
+          </button>
+        </div>
+      </form>
+    </Panel>
+  );
+}

@@ -1,5 +1,5 @@
 import type { IntelListInfo, RuleInfo, TargetInfo } from '../../api/services.js';
-import { Csrf, ErrorBox, prettyJson, seg, shown, time } from '../layout.js';
+import { Csrf, FormPanel, Panel, prettyJson, seg, shown, Table, time } from '../layout.js';
 
 function pattern(text: string): string {
   try {
@@ -18,10 +18,13 @@ export function RulesView(p: { rules: RuleInfo[]; targets: TargetInfo[] }) {
         <p class="panel muted">No rules configured.</p>
       ) : (
         p.rules.map((r) => (
-          <section class="panel">
-            <h2>
-              {shown(r.name)} <span class={r.state === 'ENABLED' ? 'tag ok' : 'tag'}>{r.state}</span>
-            </h2>
+          <Panel
+            title={
+              <>
+                {shown(r.name)} <span class={r.state === 'ENABLED' ? 'tag ok' : 'tag'}>{r.state}</span>
+              </>
+            }
+          >
             {r.description ? <p>{shown(r.description)}</p> : null}
             <div class="grid">
               <div>
@@ -30,56 +33,37 @@ export function RulesView(p: { rules: RuleInfo[]; targets: TargetInfo[] }) {
               </div>
               <div>
                 <h3>Targets</h3>
-                <table>
-                  <thead>
+                <Table
+                  rows={r.targets}
+                  head={['Id', 'Target', 'Input']}
+                  row={(t) => (
                     <tr>
-                      <th>Id</th>
-                      <th>Target</th>
-                      <th>Input</th>
+                      <td>{shown(t.id)}</td>
+                      <td>{shown(t.target)}</td>
+                      <td>{t.input}</td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {r.targets.map((t) => (
-                      <tr>
-                        <td>{shown(t.id)}</td>
-                        <td>{shown(t.target)}</td>
-                        <td>{t.input}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                  )}
+                />
               </div>
             </div>
-          </section>
+          </Panel>
         ))
       )}
       <h2>Targets</h2>
-      {p.targets.length === 0 ? (
-        <p class="panel muted">No targets configured.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Type</th>
-              <th>Settings</th>
-              <th>Playbook</th>
-              <th>Mode</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.targets.map((t) => (
-              <tr>
-                <td>{shown(t.name)}</td>
-                <td>{shown(t.type)}</td>
-                <td class="mono wrap-any">{shown(t.summary)}</td>
-                <td>{t.playbook ?? ''}</td>
-                <td>{t.mode ? <span class={t.mode === 'execute' ? 'tag bad' : 'tag'}>{t.mode}</span> : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        rows={p.targets}
+        empty={<p class="panel muted">No targets configured.</p>}
+        head={['Name', 'Type', 'Settings', 'Playbook', 'Mode']}
+        row={(t) => (
+          <tr>
+            <td>{shown(t.name)}</td>
+            <td>{shown(t.type)}</td>
+            <td class="mono wrap-any">{shown(t.summary)}</td>
+            <td>{t.playbook ?? ''}</td>
+            <td>{t.mode ? <span class={t.mode === 'execute' ? 'tag bad' : 'tag'}>{t.mode}</span> : ''}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }
@@ -98,95 +82,70 @@ export function ListsView(p: { lists: IntelListInfo[]; canRespond: boolean; csrf
         Threat lists name known malicious addresses (findings ending in .Custom); trusted lists name addresses whose calls raise no findings. Lists from the
         configuration file are changed there; uploaded ones here.
       </p>
-      {p.lists.length === 0 ? (
-        <p class="panel muted">No lists.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Kind</th>
-              <th>Origin</th>
-              <th>State</th>
-              <th class="num">Entries</th>
-              <th>SHA-256</th>
-              <th>Updated</th>
-              {p.canRespond ? <th></th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {p.lists.map((l) => (
-              <tr>
-                <td>{shown(l.name)}</td>
-                <td>{l.kind}</td>
-                <td>{l.origin}</td>
-                <td>{l.active ? <span class="tag ok">active</span> : <span class="tag">inactive</span>}</td>
-                <td class="num">{String(l.entries)}</td>
-                <td class="mono wrap-any">{shown(l.sha256)}</td>
-                <td class="nowrap">{time(l.updatedAt)}</td>
-                {p.canRespond ? (
-                  <td>
-                    {l.origin === 'uploaded' ? (
-                      <div class="actions">
-                        <form method="post" action={`/lists/${seg(l.id)}/${l.active ? 'deactivate' : 'activate'}`} class="inline">
-                          <Csrf token={p.csrf} />
-                          <button type="submit">{l.active ? 'Deactivate' : 'Activate'}</button>
-                        </form>
-                        <form method="post" action={`/lists/${seg(l.id)}/remove`} class="inline" data-confirm="Remove this list?">
-                          <Csrf token={p.csrf} />
-                          <button type="submit" class="danger">
-                            Remove
-                          </button>
-                        </form>
-                      </div>
-                    ) : (
-                      <span class="muted">configuration</span>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        rows={p.lists}
+        empty={<p class="panel muted">No lists.</p>}
+        head={['Name', 'Kind', 'Origin', 'State', <th class="num">Entries</th>, 'SHA-256', 'Updated', p.canRespond ? <th></th> : null]}
+        row={(l) => (
+          <tr>
+            <td>{shown(l.name)}</td>
+            <td>{l.kind}</td>
+            <td>{l.origin}</td>
+            <td>{l.active ? <span class="tag ok">active</span> : <span class="tag">inactive</span>}</td>
+            <td class="num">{String(l.entries)}</td>
+            <td class="mono wrap-any">{shown(l.sha256)}</td>
+            <td class="nowrap">{time(l.updatedAt)}</td>
+            {p.canRespond ? (
+              <td>
+                {l.origin === 'uploaded' ? (
+                  <div class="actions">
+                    <form method="post" action={`/lists/${seg(l.id)}/${l.active ? 'deactivate' : 'activate'}`} class="inline">
+                      <Csrf token={p.csrf} />
+                      <button type="submit">{l.active ? 'Deactivate' : 'Activate'}</button>
+                    </form>
+                    <form method="post" action={`/lists/${seg(l.id)}/remove`} class="inline" data-confirm="Remove this list?">
+                      <Csrf token={p.csrf} />
+                      <button type="submit" class="danger">
+                        Remove
+                      </button>
+                    </form>
+                  </div>
+                ) : (
+                  <span class="muted">configuration</span>
+                )}
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
       {p.canRespond ? (
-        <section class="panel">
-          <h2>Upload a list</h2>
-          <ErrorBox message={p.error} />
-          <form method="post" action="/lists" enctype="multipart/form-data" class="stack">
-            <Csrf token={p.csrf} />
-            <label>
-              Kind
-              <select name="kind">
-                <option value="threat" selected={p.form.kind !== 'trusted'}>
-                  Threat list
-                </option>
-                <option value="trusted" selected={p.form.kind === 'trusted'}>
-                  Trusted list
-                </option>
-              </select>
-            </label>
-            <label>
-              Name
-              <input type="text" name="name" value={p.form.name} required />
-            </label>
-            <label>
-              Addresses and CIDR ranges, one a line (# comments)
-              <textarea name="text" rows={8} spellcheck={false}>
-                {p.form.text}
-              </textarea>
-            </label>
-            <label>
-              …or a file (TXT)
-              <input type="file" name="file" accept=".txt,text/plain" />
-            </label>
-            <div>
-              <button type="submit" class="primary">
-                Upload
-              </button>
-            </div>
-          </form>
-        </section>
+        <FormPanel title="Upload a list" action="/lists" multipart csrf={p.csrf} error={p.error} submit="Upload">
+          <label>
+            Kind
+            <select name="kind">
+              <option value="threat" selected={p.form.kind !== 'trusted'}>
+                Threat list
+              </option>
+              <option value="trusted" selected={p.form.kind === 'trusted'}>
+                Trusted list
+              </option>
+            </select>
+          </label>
+          <label>
+            Name
+            <input type="text" name="name" value={p.form.name} required />
+          </label>
+          <label>
+            Addresses and CIDR ranges, one a line (# comments)
+            <textarea name="text" rows={8} spellcheck={false}>
+              {p.form.text}
+            </textarea>
+          </label>
+          <label>
+            …or a file (TXT)
+            <input type="file" name="file" accept=".txt,text/plain" />
+          </label>
+        </FormPanel>
       ) : null}
     </>
   );

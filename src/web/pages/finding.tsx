@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { RemediationOption } from '../../api/services.js';
 import type { Finding, RemoteIpDetails } from '../../core/finding.js';
 import type { AuditEntry } from '../../targets/remediation/audit.js';
-import { Breakable, Csrf, Facts, href, prettyJson, Sev, seg, shown, time } from '../layout.js';
+import { Breakable, Csrf, Facts, href, Panel, prettyJson, Sev, seg, shown, Table, time } from '../layout.js';
 
 /** Which principal the "what else did it do" links ask about: the access key (exactly these credentials) first. */
 export function principalOf(f: Finding): { who: string; label: string }[] {
@@ -75,8 +75,7 @@ export function FindingView(p: FindingViewProps) {
         ) : null}
       </div>
 
-      <section class="panel">
-        <h2>What happened</h2>
+      <Panel title="What happened">
         <p>
           <strong>{shown(f.title)}</strong>
         </p>
@@ -89,11 +88,10 @@ export function FindingView(p: FindingViewProps) {
             ['ARN', f.arn],
           ]}
         />
-      </section>
+      </Panel>
 
       <div class="grid">
-        <section class="panel">
-          <h2>Resource affected</h2>
+        <Panel title="Resource affected">
           <Facts
             rows={[
               ['Resource type', r.resourceType],
@@ -120,10 +118,9 @@ export function FindingView(p: FindingViewProps) {
               </ul>
             </>
           ) : null}
-        </section>
+        </Panel>
 
-        <section class="panel">
-          <h2>When</h2>
+        <Panel title="When">
           <Facts
             rows={[
               ['First seen', time(f.service.eventFirstSeen)],
@@ -133,10 +130,9 @@ export function FindingView(p: FindingViewProps) {
               ['Updated', time(f.updatedAt)],
             ]}
           />
-        </section>
+        </Panel>
 
-        <section class="panel">
-          <h2>Action</h2>
+        <Panel title="Action">
           <Facts
             rows={[
               ['Action type', action.actionType],
@@ -161,10 +157,9 @@ export function FindingView(p: FindingViewProps) {
           {network ? <Extra title="Network connection" value={network} /> : null}
           {dns ? <Extra title="DNS request" value={dns} /> : null}
           {portProbe ? <Extra title="Port probe" value={portProbe} /> : null}
-        </section>
+        </Panel>
 
-        <section class="panel">
-          <h2>Actor</h2>
+        <Panel title="Actor">
           <Facts
             rows={[
               ['Remote IP', addr],
@@ -177,11 +172,10 @@ export function FindingView(p: FindingViewProps) {
             ]}
           />
           {!addr && !threatListName ? <p class="muted">No remote address in this finding.</p> : null}
-        </section>
+        </Panel>
       </div>
 
-      <section class="panel">
-        <h2>Investigate</h2>
+      <Panel title="Investigate">
         <p class="muted">{`The windows end at the finding's last activity (${time(lastSeen)}); on the activity page you can move them or end them now.`}</p>
         <ul>
           {principals.map((pr) => (
@@ -210,43 +204,33 @@ export function FindingView(p: FindingViewProps) {
             </li>
           ) : null}
         </ul>
-      </section>
+      </Panel>
 
       {evidence.length > 0 ? (
-        <section class="panel">
-          <h2>Evidence</h2>
-          <table>
-            <thead>
+        <Panel title="Evidence">
+          <Table
+            rows={evidence}
+            head={['Threat list', 'Threat names', 'File SHA-256']}
+            row={(e) => (
               <tr>
-                <th>Threat list</th>
-                <th>Threat names</th>
-                <th>File SHA-256</th>
+                <td>{shown(e.threatListName)}</td>
+                <td>{shown((e.threatNames ?? []).join(', '))}</td>
+                <td class="mono wrap-any">{shown(e.threatFileSha256 ?? '')}</td>
               </tr>
-            </thead>
-            <tbody>
-              {evidence.map((e) => (
-                <tr>
-                  <td>{shown(e.threatListName)}</td>
-                  <td>{shown((e.threatNames ?? []).join(', '))}</td>
-                  <td class="mono wrap-any">{shown(e.threatFileSha256 ?? '')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
+            )}
+          />
+        </Panel>
       ) : null}
 
       {containment ? <Containment value={containment} /> : null}
 
       {Object.keys(otherInfo).length > 0 ? (
-        <section class="panel">
-          <h2>Additional information</h2>
+        <Panel title="Additional information">
           <pre>{prettyJson(otherInfo)}</pre>
-        </section>
+        </Panel>
       ) : null}
 
-      <section class="panel">
-        <h2>Response</h2>
+      <Panel title="Response">
         {p.options.length === 0 ? <p class="muted">No remediation target is configured.</p> : null}
         <table>
           <tbody>
@@ -287,7 +271,7 @@ export function FindingView(p: FindingViewProps) {
             </ul>
           </>
         ) : null}
-      </section>
+      </Panel>
 
       <section class="panel">
         <details>
@@ -312,8 +296,7 @@ function Containment(p: { value: unknown }) {
   const c = (p.value ?? {}) as Record<string, unknown>;
   const status = str(c.status) ?? 'unknown';
   return (
-    <section class="panel">
-      <h2>Containment</h2>
+    <Panel title="Containment">
       <p>
         <span class={`tag ${status === 'contained' ? 'ok' : status === 'failed' ? 'bad' : ''}`}>{shown(status)}</span>
         {status === 'contained'
@@ -331,6 +314,6 @@ function Containment(p: { value: unknown }) {
           ['Denied calls', str(c.deniedCalls)],
         ]}
       />
-    </section>
+    </Panel>
   );
 }

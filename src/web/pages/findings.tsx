@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import type { Finding } from '../../core/finding.js';
 import { type FindingListQuery, type FindingPage, SEVERITY_LABELS, type SeverityLabel, SORT_FIELDS, type SortField } from '../../findings/query.js';
-import { Breakable, href, Sev, seg, shown, time } from '../layout.js';
+import { FindingLink, href, Sev, shown, Table, time } from '../layout.js';
 
 export type ArchivedFilter = 'current' | 'archived' | 'all';
 
@@ -184,49 +184,42 @@ export function FindingsView(p: { params: ListParams; page: FindingPage; types: 
         </span>
         <a href="/suppression">Suppression rules</a>
       </div>
-      {page.findings.length === 0 ? (
-        <p class="panel muted">No findings match.</p>
-      ) : (
-        <table class="findings">
-          <thead>
-            <tr>
-              <SortHeader params={params} field="severity" label="Severity" />
-              <SortHeader params={params} field="type" label="Finding type" />
-              <th>Resource</th>
-              <SortHeader params={params} field="accountId" label="Account" />
-              <SortHeader params={params} field="region" label="Region" />
-              <SortHeader params={params} field="count" label="Count" num />
-              <SortHeader params={params} field="lastSeen" label="Last seen" />
-            </tr>
-          </thead>
-          <tbody>
-            {page.findings.map((f) => (
-              <tr>
-                <td class="nowrap">
-                  <Sev severity={f.severity} />
-                </td>
-                <td>
-                  <a href={`/findings/${seg(f.id)}`}>
-                    <Breakable text={f.type} />
-                  </a>
-                  {f.service.archived ? (
-                    <>
-                      {' '}
-                      <span class="tag">archived</span>
-                    </>
-                  ) : null}
-                  <div class="muted">{shown(f.title)}</div>
-                </td>
-                <td>{shown(resourceText(f))}</td>
-                <td class="nowrap">{shown(f.accountId)}</td>
-                <td class="nowrap">{shown(f.region)}</td>
-                <td class="num">{String(f.service.count)}</td>
-                <td class="nowrap">{time(f.service.eventLastSeen)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        class="findings"
+        rows={page.findings}
+        empty={<p class="panel muted">No findings match.</p>}
+        head={[
+          <SortHeader params={params} field="severity" label="Severity" />,
+          <SortHeader params={params} field="type" label="Finding type" />,
+          'Resource',
+          <SortHeader params={params} field="accountId" label="Account" />,
+          <SortHeader params={params} field="region" label="Region" />,
+          <SortHeader params={params} field="count" label="Count" num />,
+          <SortHeader params={params} field="lastSeen" label="Last seen" />,
+        ]}
+        row={(f) => (
+          <tr>
+            <td class="nowrap">
+              <Sev severity={f.severity} />
+            </td>
+            <td>
+              <FindingLink id={f.id} type={f.type} />
+              {f.service.archived ? (
+                <>
+                  {' '}
+                  <span class="tag">archived</span>
+                </>
+              ) : null}
+              <div class="muted">{shown(f.title)}</div>
+            </td>
+            <td>{shown(resourceText(f))}</td>
+            <td class="nowrap">{shown(f.accountId)}</td>
+            <td class="nowrap">{shown(f.region)}</td>
+            <td class="num">{String(f.service.count)}</td>
+            <td class="nowrap">{time(f.service.eventLastSeen)}</td>
+          </tr>
+        )}
+      />
       <nav class="pager" aria-label="Pages">
         {params.nextToken ? <a href={listHref(params, { nextToken: undefined })}>« First page</a> : null}
         {page.nextToken ? <a href={listHref(params, { nextToken: page.nextToken })}>Next page »</a> : null}

@@ -1,6 +1,6 @@
 import type { Finding } from '../../core/finding.js';
 import type { StoredEvent } from '../../findings/store.js';
-import { Breakable, href, Sev, seg, shown, time } from '../layout.js';
+import { Breakable, FindingLink, href, Sev, shown, Table, time } from '../layout.js';
 import { resourceText } from './findings.js';
 
 export const WINDOWS = { '1h': 3_600_000, '1d': 86_400_000, '7d': 7 * 86_400_000 } as const;
@@ -68,77 +68,50 @@ export function PrincipalView(p: PrincipalProps) {
         <a href={href('/principal', { ...base, window: p.window, at: 'now' })}>ending now</a>
       </p>
       <h2>{`Events (${p.events.length}${p.events.length >= p.limit ? `, the first ${p.limit}` : ''})`}</h2>
-      {p.events.length === 0 ? (
-        <p class="panel muted">No recorded events in this window.</p>
-      ) : (
-        <table class="events">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>API</th>
-              <th>Service</th>
-              <th>Source address</th>
-              <th>User agent</th>
-              <th>Error code</th>
-              <th>Principal</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.events.map((e) => (
-              <tr>
-                <td class="nowrap">{time(e.time)}</td>
-                <td>{shown(e.api)}</td>
-                <td>{shown(e.service)}</td>
-                <td class="nowrap">
-                  <a href={href('/principal', { address: e.sourceAddress, window: p.window, at })}>{shown(e.sourceAddress)}</a>
-                </td>
-                <td class="mono wrap-any ua">{shown(e.userAgent)}</td>
-                <td>{e.errorCode ? <span class="tag bad">{shown(e.errorCode)}</span> : ''}</td>
-                <td>
-                  <div>
-                    <Breakable text={arnResource(e.principalArn) || e.userName} />
-                  </div>
-                  <div class="muted">{shown([e.principalType, e.accessKeyId, e.account].filter(Boolean).join(' · '))}</div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        class="events"
+        rows={p.events}
+        empty={<p class="panel muted">No recorded events in this window.</p>}
+        head={['Time', 'API', 'Service', 'Source address', 'User agent', 'Error code', 'Principal']}
+        row={(e) => (
+          <tr>
+            <td class="nowrap">{time(e.time)}</td>
+            <td>{shown(e.api)}</td>
+            <td>{shown(e.service)}</td>
+            <td class="nowrap">
+              <a href={href('/principal', { address: e.sourceAddress, window: p.window, at })}>{shown(e.sourceAddress)}</a>
+            </td>
+            <td class="mono wrap-any ua">{shown(e.userAgent)}</td>
+            <td>{e.errorCode ? <span class="tag bad">{shown(e.errorCode)}</span> : ''}</td>
+            <td>
+              <div>
+                <Breakable text={arnResource(e.principalArn) || e.userName} />
+              </div>
+              <div class="muted">{shown([e.principalType, e.accessKeyId, e.account].filter(Boolean).join(' · '))}</div>
+            </td>
+          </tr>
+        )}
+      />
       <h2>{`Findings about ${shown(subject)} (${p.findingsTotal})`}</h2>
-      {p.findings.length === 0 ? (
-        <p class="panel muted">None.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Severity</th>
-              <th>Finding type</th>
-              <th>Resource</th>
-              <th class="num">Count</th>
-              <th>Last seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.findings.map((f) => (
-              <tr>
-                <td class="nowrap">
-                  <Sev severity={f.severity} />
-                </td>
-                <td>
-                  <a href={`/findings/${seg(f.id)}`}>
-                    <Breakable text={f.type} />
-                  </a>
-                  {f.service.archived ? <span class="tag">archived</span> : null}
-                </td>
-                <td>{shown(resourceText(f))}</td>
-                <td class="num">{String(f.service.count)}</td>
-                <td class="nowrap">{time(f.service.eventLastSeen)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        rows={p.findings}
+        empty={<p class="panel muted">None.</p>}
+        head={['Severity', 'Finding type', 'Resource', <th class="num">Count</th>, 'Last seen']}
+        row={(f) => (
+          <tr>
+            <td class="nowrap">
+              <Sev severity={f.severity} />
+            </td>
+            <td>
+              <FindingLink id={f.id} type={f.type} />
+              {f.service.archived ? <span class="tag">archived</span> : null}
+            </td>
+            <td>{shown(resourceText(f))}</td>
+            <td class="num">{String(f.service.count)}</td>
+            <td class="nowrap">{time(f.service.eventLastSeen)}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -1,35 +1,27 @@
 import type { AuditRecord, RemediationOption } from '../../api/services.js';
 import type { CallRecord } from '../../targets/remediation/executor.js';
 import type { RemediationResult } from '../../targets/remediation/remediator.js';
-import { Breakable, Csrf, Facts, href, prettyJson, seg, shown, time } from '../layout.js';
+import { Breakable, Csrf, Facts, FindingLink, href, prettyJson, seg, shown, Table, time } from '../layout.js';
 
 function Calls(p: { calls: CallRecord[]; planned: boolean }) {
-  if (p.calls.length === 0) return <p class="muted">No API calls.</p>;
   return (
-    <table>
-      <thead>
+    <Table
+      rows={p.calls}
+      empty={<p class="muted">No API calls.</p>}
+      head={['#', 'Call', 'Parameters', p.planned ? 'Sent' : 'Result']}
+      row={(call, i) => (
         <tr>
-          <th>#</th>
-          <th>Call</th>
-          <th>Parameters</th>
-          <th>{p.planned ? 'Sent' : 'Result'}</th>
+          <td class="num">{String(i + 1)}</td>
+          <td class="mono nowrap">{`${call.service}:${shown(call.command)}`}</td>
+          <td>
+            <pre>{prettyJson(call.input)}</pre>
+          </td>
+          <td>
+            {call.error ? <span class="tag bad">{shown(call.error)}</span> : call.sent ? <span class="tag ok">sent</span> : <span class="tag">not sent</span>}
+          </td>
         </tr>
-      </thead>
-      <tbody>
-        {p.calls.map((call, i) => (
-          <tr>
-            <td class="num">{String(i + 1)}</td>
-            <td class="mono nowrap">{`${call.service}:${shown(call.command)}`}</td>
-            <td>
-              <pre>{prettyJson(call.input)}</pre>
-            </td>
-            <td>
-              {call.error ? <span class="tag bad">{shown(call.error)}</span> : call.sent ? <span class="tag ok">sent</span> : <span class="tag">not sent</span>}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      )}
+    />
   );
 }
 
@@ -167,58 +159,42 @@ export function AuditView(p: { entries: AuditRecord[]; findingId?: string | unde
           'Every planned, executed, refused and rolled back remediation, newest first. The log is append-only.'
         )}
       </p>
-      {p.entries.length === 0 ? (
-        <p class="panel muted">No entries.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>When</th>
-              <th>What</th>
-              <th>Status</th>
-              <th>Target</th>
-              <th>Finding</th>
-              <th>Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.entries.map((e) => (
-              <tr id={`audit-${e.seq}`}>
-                <td class="num">{String(e.seq)}</td>
-                <td class="nowrap">{time(e.at)}</td>
-                <td>
-                  {`${e.action} · ${shown(e.playbook)}`}
-                  <div class="muted">{e.mode}</div>
-                  {e.requestedBy ? <div class="muted">{`asked by ${e.requestedBy}`}</div> : null}
-                  {e.rollsBack !== null ? <div class="muted">{`rolls back #${e.rollsBack}`}</div> : null}
-                </td>
-                <td>{statusTag(e.status)}</td>
-                <td class="mono">
-                  <Breakable text={e.target} />
-                </td>
-                <td>
-                  <a href={`/findings/${seg(e.findingId)}`}>
-                    <Breakable text={e.findingType} />
-                  </a>
-                  <div class="muted">{`${shown(e.accountId)} ${shown(e.region)}`}</div>
-                </td>
-                <td>
-                  <div>{shown(e.reason)}</div>
-                  {e.result.error ? <div class="error">{shown(e.result.error)}</div> : null}
-                  {e.result.notification ? <div>{shown(e.result.notification)}</div> : null}
-                  {e.result.notes.length > 0 ? <div class="muted">{shown(e.result.notes.join(' · '))}</div> : null}
-                  <details>
-                    <summary>{`${e.calls.length} call${e.calls.length === 1 ? '' : 's'}`}</summary>
-                    <Calls calls={e.calls} planned={e.mode === 'dry-run'} />
-                  </details>
-                  {p.canRespond && e.action === 'remediate' && e.status === 'succeeded' ? <RollbackForm seq={e.seq} csrf={p.csrf} /> : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        rows={p.entries}
+        empty={<p class="panel muted">No entries.</p>}
+        head={['#', 'When', 'What', 'Status', 'Target', 'Finding', 'Details']}
+        row={(e) => (
+          <tr id={`audit-${e.seq}`}>
+            <td class="num">{String(e.seq)}</td>
+            <td class="nowrap">{time(e.at)}</td>
+            <td>
+              {`${e.action} · ${shown(e.playbook)}`}
+              <div class="muted">{e.mode}</div>
+              {e.requestedBy ? <div class="muted">{`asked by ${e.requestedBy}`}</div> : null}
+              {e.rollsBack !== null ? <div class="muted">{`rolls back #${e.rollsBack}`}</div> : null}
+            </td>
+            <td>{statusTag(e.status)}</td>
+            <td class="mono">
+              <Breakable text={e.target} />
+            </td>
+            <td>
+              <FindingLink id={e.findingId} type={e.findingType} />
+              <div class="muted">{`${shown(e.accountId)} ${shown(e.region)}`}</div>
+            </td>
+            <td>
+              <div>{shown(e.reason)}</div>
+              {e.result.error ? <div class="error">{shown(e.result.error)}</div> : null}
+              {e.result.notification ? <div>{shown(e.result.notification)}</div> : null}
+              {e.result.notes.length > 0 ? <div class="muted">{shown(e.result.notes.join(' · '))}</div> : null}
+              <details>
+                <summary>{`${e.calls.length} call${e.calls.length === 1 ? '' : 's'}`}</summary>
+                <Calls calls={e.calls} planned={e.mode === 'dry-run'} />
+              </details>
+              {p.canRespond && e.action === 'remediate' && e.status === 'succeeded' ? <RollbackForm seq={e.seq} csrf={p.csrf} /> : null}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import type { SourceStatus } from '../../api/services.js';
 import { type FindingSummary, SEVERITY_LABELS } from '../../findings/query.js';
 import { OverTimeChart } from '../chart.js';
-import { Breakable, href, shown, time } from '../layout.js';
+import { Breakable, href, Panel, shown, Table, time } from '../layout.js';
 
 export interface SummaryProps {
   summary: FindingSummary;
@@ -39,115 +39,71 @@ export function SummaryView(p: SummaryProps) {
       </p>
       <OverTimeChart days={s.overTime} caption={caption} />
       <div class="grid">
-        <section class="panel">
-          <h2>By type</h2>
-          {s.byType.length === 0 ? (
-            <p class="muted">No findings.</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Type</th>
-                  <th class="num">Findings</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.byType.map((t) => (
-                  <tr>
-                    <td>
-                      <a href={href('/findings', { type: t.type })}>
-                        <Breakable text={t.type} />
-                      </a>
-                    </td>
-                    <td class="num">{String(t.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
-        <section class="panel">
-          <h2>Most affected resources</h2>
-          {s.topResources.length === 0 ? (
-            <p class="muted">None.</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Kind</th>
-                  <th>Resource</th>
-                  <th class="num">Findings</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.topResources.map((r) => (
-                  <tr>
-                    <td class="nowrap">{r.kind}</td>
-                    <td>
-                      <a href={href('/findings', { resource: r.id, archived: 'all' })}>{shown(r.id)}</a>
-                    </td>
-                    <td class="num">{String(r.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
-        <section class="panel">
-          <h2>Most affected principals</h2>
-          {s.topPrincipals.length === 0 ? (
-            <p class="muted">None.</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Principal</th>
-                  <th class="num">Findings</th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.topPrincipals.map((r) => (
-                  <tr>
-                    <td>
-                      <a href={href('/principal', { who: r.principal, window: '1d' })}>{shown(r.principal)}</a>
-                    </td>
-                    <td class="num">{String(r.count)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </section>
-      </div>
-      <section class="panel">
-        <h2>Sources</h2>
-        {p.sources.length === 0 ? (
-          <p class="muted">No sources configured.</p>
-        ) : (
-          <table>
-            <thead>
+        <Panel title="By type">
+          <Table
+            rows={s.byType}
+            empty={<p class="muted">No findings.</p>}
+            head={['Type', <th class="num">Findings</th>]}
+            row={(t) => (
               <tr>
-                <th>Source</th>
-                <th>Kind</th>
-                <th class="num">Backlog</th>
-                <th>Last poll</th>
-                <th>State</th>
+                <td>
+                  <a href={href('/findings', { type: t.type })}>
+                    <Breakable text={t.type} />
+                  </a>
+                </td>
+                <td class="num">{String(t.count)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {p.sources.map((src) => (
-                <tr>
-                  <td>{shown(src.name)}</td>
-                  <td>{shown(src.kind)}</td>
-                  <td class="num">{String(src.backlog)}</td>
-                  <td class="nowrap">{src.lastPollAt ? time(src.lastPollAt) : 'never'}</td>
-                  <td>{src.lastError ? <span class="tag bad">{shown(src.lastError)}</span> : <span class="tag ok">ok</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+            )}
+          />
+        </Panel>
+        <Panel title="Most affected resources">
+          <Table
+            rows={s.topResources}
+            empty={<p class="muted">None.</p>}
+            head={['Kind', 'Resource', <th class="num">Findings</th>]}
+            row={(r) => (
+              <tr>
+                <td class="nowrap">{r.kind}</td>
+                <td>
+                  <a href={href('/findings', { resource: r.id, archived: 'all' })}>{shown(r.id)}</a>
+                </td>
+                <td class="num">{String(r.count)}</td>
+              </tr>
+            )}
+          />
+        </Panel>
+        <Panel title="Most affected principals">
+          <Table
+            rows={s.topPrincipals}
+            empty={<p class="muted">None.</p>}
+            head={['Principal', <th class="num">Findings</th>]}
+            row={(r) => (
+              <tr>
+                <td>
+                  <a href={href('/principal', { who: r.principal, window: '1d' })}>{shown(r.principal)}</a>
+                </td>
+                <td class="num">{String(r.count)}</td>
+              </tr>
+            )}
+          />
+        </Panel>
+      </div>
+      <Panel title="Sources">
+        <Table
+          rows={p.sources}
+          empty={<p class="muted">No sources configured.</p>}
+          head={['Source', 'Kind', <th class="num">Backlog</th>, 'Last poll', 'State']}
+          row={(src) => (
+            <tr>
+              <td>{shown(src.name)}</td>
+              <td>{shown(src.kind)}</td>
+              <td class="num">{String(src.backlog)}</td>
+              <td class="nowrap">{src.lastPollAt ? time(src.lastPollAt) : 'never'}</td>
+              <td>{src.lastError ? <span class="tag bad">{shown(src.lastError)}</span> : <span class="tag ok">ok</span>}</td>
+            </tr>
+          )}
+        />
+      </Panel>
     </>
   );
 }

@@ -1,5 +1,5 @@
 import type { SuppressionRule } from '../../findings/suppression.js';
-import { Csrf, ErrorBox, prettyJson, seg, shown, time } from '../layout.js';
+import { Csrf, FormPanel, prettyJson, seg, shown, Table, time } from '../layout.js';
 
 export interface SuppressionForm {
   name: string;
@@ -25,89 +25,65 @@ export function SuppressionView(p: { rules: SuppressionRule[]; canRespond: boole
         GuardDuty filters. A filter with the action ARCHIVE is a suppression rule: new findings that match it are archived at once (and so not published); NOOP
         filters are saved views. Rules apply in rank order.
       </p>
-      {p.rules.length === 0 ? (
-        <p class="panel muted">No filters.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th class="num">Rank</th>
-              <th>Name</th>
-              <th>Action</th>
-              <th>Description</th>
-              <th>Criteria</th>
-              <th>Updated</th>
-              {p.canRespond ? <th></th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {p.rules.map((r) => (
-              <tr>
-                <td class="num">{String(r.rank)}</td>
-                <td class="mono">{shown(r.name)}</td>
-                <td>{r.action === 'ARCHIVE' ? <span class="tag">ARCHIVE</span> : <span class="tag">NOOP</span>}</td>
-                <td>{shown(r.description)}</td>
-                <td>
-                  <pre>{prettyJson(r.criteria)}</pre>
-                </td>
-                <td class="nowrap">{time(r.updatedAt)}</td>
-                {p.canRespond ? (
-                  <td>
-                    <form method="post" action={`/suppression/${seg(r.name)}/delete`} data-confirm="Delete this filter?">
-                      <Csrf token={p.csrf} />
-                      <button type="submit" class="danger">
-                        Delete
-                      </button>
-                    </form>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        rows={p.rules}
+        empty={<p class="panel muted">No filters.</p>}
+        head={[<th class="num">Rank</th>, 'Name', 'Action', 'Description', 'Criteria', 'Updated', p.canRespond ? <th></th> : null]}
+        row={(r) => (
+          <tr>
+            <td class="num">{String(r.rank)}</td>
+            <td class="mono">{shown(r.name)}</td>
+            <td>{r.action === 'ARCHIVE' ? <span class="tag">ARCHIVE</span> : <span class="tag">NOOP</span>}</td>
+            <td>{shown(r.description)}</td>
+            <td>
+              <pre>{prettyJson(r.criteria)}</pre>
+            </td>
+            <td class="nowrap">{time(r.updatedAt)}</td>
+            {p.canRespond ? (
+              <td>
+                <form method="post" action={`/suppression/${seg(r.name)}/delete`} data-confirm="Delete this filter?">
+                  <Csrf token={p.csrf} />
+                  <button type="submit" class="danger">
+                    Delete
+                  </button>
+                </form>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      />
       {p.canRespond ? (
-        <section class="panel">
-          <h2>New filter</h2>
-          <ErrorBox message={p.error} />
-          <form method="post" action="/suppression" class="stack">
-            <Csrf token={p.csrf} />
-            <label>
-              Name (3 to 64 characters: letters, digits, _ . -)
-              <input type="text" name="name" value={p.form.name} required />
-            </label>
-            <label>
-              Action
-              <select name="action">
-                <option value="ARCHIVE" selected={p.form.action !== 'NOOP'}>
-                  ARCHIVE (suppress)
-                </option>
-                <option value="NOOP" selected={p.form.action === 'NOOP'}>
-                  NOOP (saved view)
-                </option>
-              </select>
-            </label>
-            <label>
-              Rank (1 to 100; empty = last)
-              <input type="number" name="rank" min="1" max="100" value={p.form.rank} />
-            </label>
-            <label>
-              Description
-              <input type="text" name="description" value={p.form.description} />
-            </label>
-            <label>
-              FindingCriteria (JSON, as for GuardDuty's CreateFilter)
-              <textarea name="criteria" rows={8} spellcheck={false}>
-                {p.form.criteria}
-              </textarea>
-            </label>
-            <div>
-              <button type="submit" class="primary">
-                Create filter
-              </button>
-            </div>
-          </form>
-        </section>
+        <FormPanel title="New filter" action="/suppression" csrf={p.csrf} error={p.error} submit="Create filter">
+          <label>
+            Name (3 to 64 characters: letters, digits, _ . -)
+            <input type="text" name="name" value={p.form.name} required />
+          </label>
+          <label>
+            Action
+            <select name="action">
+              <option value="ARCHIVE" selected={p.form.action !== 'NOOP'}>
+                ARCHIVE (suppress)
+              </option>
+              <option value="NOOP" selected={p.form.action === 'NOOP'}>
+                NOOP (saved view)
+              </option>
+            </select>
+          </label>
+          <label>
+            Rank (1 to 100; empty = last)
+            <input type="number" name="rank" min="1" max="100" value={p.form.rank} />
+          </label>
+          <label>
+            Description
+            <input type="text" name="description" value={p.form.description} />
+          </label>
+          <label>
+            FindingCriteria (JSON, as for GuardDuty's CreateFilter)
+            <textarea name="criteria" rows={8} spellcheck={false}>
+              {p.form.criteria}
+            </textarea>
+          </label>
+        </FormPanel>
       ) : null}
     </>
   );
