@@ -67,7 +67,6 @@ export interface RemediationOption {
   reason?: string;
 }
 
-
 /** An audit entry and the caller who asked for it through the console or API (absent for rule-driven runs). */
 export type AuditRecord = AuditEntry & { requestedBy?: string };
 
