@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejected, tempDir } from '../../test/helpers.js';
 import { IntelError } from '../core/errors.js';
 import { type Ip, parseIp } from '../core/ip.js';
-import { type AwsRanges, BUNDLED_AWS_RANGES, compileAwsRanges, loadAwsRanges, resolveAwsRanges, updateAwsRanges, userAwsRangesPath } from './aws-ranges.js';
+import {
+  type AwsRanges,
+  awsServiceOf,
+  BUNDLED_AWS_RANGES,
+  compileAwsRanges,
+  loadAwsRanges,
+  resolveAwsRanges,
+  updateAwsRanges,
+  userAwsRangesPath,
+} from './aws-ranges.js';
 
 function ip(s: string): Ip {
   const r = parseIp(s);
@@ -71,6 +80,21 @@ describe('the bundled ranges', () => {
     }
   });
 
+  it('carry the service and region of each prefix', () => {
+    // 3.5.140.0/22 is listed three times (AMAZON, S3, EC2) in ap-northeast-2.
+    expect(awsServiceOf(bundled, ip('3.5.140.1'))).toEqual({ service: 'S3', region: 'ap-northeast-2', services: ['AMAZON', 'EC2', 'S3'] });
+    expect(awsServiceOf(bundled, ip('2406:daba:f000::1'))).toEqual({ service: 'EC2', region: 'ap-southeast-4', services: ['AMAZON', 'EC2'] });
+    expect(awsServiceOf(bundled, ip('1.1.1.1'))).toBeUndefined();
+    // Every entry of the document is in the index under its prefix.
+    for (const p of raw.prefixes as Array<{ ip_prefix: string; service: string; region: string }>) {
+      const values = bundled.index.lookup(ip(p.ip_prefix.split('/')[0] as string)) ?? [];
+      expect(
+        values.some((v) => v.service === p.service && v.region === p.region),
+        p.ip_prefix,
+      ).toBe(true);
+    }
+  });
+
   it('agree with the document prefix by prefix (every listed network address is in the index)', () => {
     for (const p of raw.prefixes) expect(bundled.index.has(ip(p.ip_prefix.split('/')[0] as string))).toBe(true);
     for (const p of raw.ipv6_prefixes) expect(bundled.index.has(ip(p.ipv6_prefix.split('/')[0] as string))).toBe(true);
@@ -86,6 +110,27 @@ describe('compileAwsRanges', () => {
     expect(r.index.has(ip('52.94.76.1'))).toBe(true);
     expect(r.index.has(ip('2600:1f18::1'))).toBe(true);
     expect(r.index.has(ip('52.94.80.0'))).toBe(false);
+    expect(r.index.lookup(ip('52.94.76.1'))).toEqual([{ service: 'EC2', region: 'us-east-1' }]);
+  });
+
+  it('prefers the specific service of the longest prefix over AMAZON, and interns the values', () => {
+    const text = JSON.stringify({
+      syncToken: '1',
+      createDate: '2027-01-02-03-04-05',
+      prefixes: [
+        { ip_prefix: '10.0.0.0/8', region: 'us-east-1', service: 'AMAZON' },
+        { ip_prefix: '10.1.0.0/16', region: 'eu-west-1', service: 'AMAZON' },
+        { ip_prefix: '10.1.0.0/16', region: 'eu-west-1', service: 'CLOUDFRONT' },
+        { ip_prefix: '10.2.0.0/16', region: 'us-east-1', service: 'AMAZON' },
+      ],
+      ipv6_prefixes: [],
+    });
+    const r = compileAwsRanges(text, 'x.json');
+    expect(awsServiceOf(r, ip('10.1.2.3'))).toEqual({ service: 'CLOUDFRONT', region: 'eu-west-1', services: ['AMAZON', 'CLOUDFRONT'] });
+    expect(awsServiceOf(r, ip('10.9.9.9'))).toEqual({ service: 'AMAZON', region: 'us-east-1', services: ['AMAZON'] });
+    const [a] = r.index.lookup(ip('10.2.0.1')) ?? [];
+    const [b] = r.index.lookup(ip('10.9.0.1')) ?? [];
+    expect(a).toBe(b);
   });
 
   it.each([

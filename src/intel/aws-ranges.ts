@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { IntelError } from '../core/errors.js';
-import { parseCidr } from '../core/ip.js';
+import { type Ip, parseCidr } from '../core/ip.js';
 import { IpIndex } from './ip-index.js';
 
 /** The copy of `ip-ranges.json` that ships with Trailhound. */
@@ -24,8 +24,15 @@ const RangesSchema = z.object({
   ipv6_prefixes: z.array(z.object({ ipv6_prefix: z.string(), region: z.string(), service: z.string() })),
 });
 
+/** What `ip-ranges.json` says about one prefix: the service (`AMAZON`, `EC2`, `S3`, ...) and the region. */
+export interface AwsPrefix {
+  readonly service: string;
+  readonly region: string;
+}
+
 export interface AwsRanges {
-  index: IpIndex;
+  /** Every prefix, each carrying its `{service, region}` entries (interned: one object per distinct pair). */
+  index: IpIndex<AwsPrefix>;
   createDate: string;
   syncToken: string;
   prefixCount: number;
@@ -45,15 +52,42 @@ export function compileAwsRanges(text: string, path: string): AwsRanges {
     const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new IntelError(path, `not an AWS ip-ranges.json document: ${issues.join('; ')}`);
   }
-  const index = new IpIndex();
-  const all = [...parsed.data.prefixes.map((p) => p.ip_prefix), ...parsed.data.ipv6_prefixes.map((p) => p.ipv6_prefix)];
-  for (const prefix of all) {
+  const index = new IpIndex<AwsPrefix>();
+  // The same prefix is listed once per service (AMAZON and EC2, say): the index keeps the network once with
+  // one value per pair. Values are interned so that the index's de-duplication (by identity) applies.
+  const interned = new Map<string, AwsPrefix>();
+  const all = [
+    ...parsed.data.prefixes.map((p) => ({ prefix: p.ip_prefix, service: p.service, region: p.region })),
+    ...parsed.data.ipv6_prefixes.map((p) => ({ prefix: p.ipv6_prefix, service: p.service, region: p.region })),
+  ];
+  for (const { prefix, service, region } of all) {
     const cidr = parseCidr(prefix);
     if ('error' in cidr) throw new IntelError(path, `bad prefix ${JSON.stringify(prefix)}: ${cidr.error}`);
-    index.add(cidr, true);
+    const key = `${service}\u0000${region}`;
+    let value = interned.get(key);
+    if (!value) {
+      value = Object.freeze({ service, region });
+      interned.set(key, value);
+    }
+    index.add(cidr, value);
   }
   if (all.length === 0) throw new IntelError(path, 'AWS IP ranges document has no prefixes');
   return { index, createDate: parsed.data.createDate, syncToken: parsed.data.syncToken, prefixCount: all.length, path };
+}
+
+/**
+ * The AWS service and region that `ip` belongs to, or `undefined` outside AWS's ranges. An address is usually
+ * listed under `AMAZON` (all of Amazon) and under one specific service (`EC2`, `S3`, ...) for a more specific
+ * or the same prefix: the specific service of the longest matching prefix wins, `AMAZON` only when nothing
+ * more specific is listed. `services` holds every service listed for the address, sorted.
+ */
+export function awsServiceOf(ranges: Pick<AwsRanges, 'index'>, ip: Ip): { service: string; region: string; services: string[] } | undefined {
+  // lookup() visits prefix lengths longest first, so the first entries come from the most specific prefix.
+  const entries = ranges.index.lookup(ip);
+  if (!entries || entries.length === 0) return undefined;
+  const best = entries.find((e) => e.service !== 'AMAZON') ?? (entries[0] as AwsPrefix);
+  const services = [...new Set(entries.map((e) => e.service))].sort();
+  return { service: best.service, region: best.region, services };
 }
 
 export async function loadAwsRanges(path: string): Promise<AwsRanges> {
