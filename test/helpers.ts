@@ -51,7 +51,15 @@ export async function testContext(o: ContextOptions = {}): Promise<DetectContext
   return {
     intel: new Intel(await awsRanges(), threats, o.trustedList ? [list('trusted', o.trustedList)] : []),
     classifier: new ApiClassifier(),
-    settings: { accounts: [], instances: {}, globalServiceRegion: 'us-east-1', maxTrackedInstances: 100_000, maxAddressesPerInstance: 64, ...o.settings },
+    settings: {
+      accounts: [],
+      instances: {},
+      interfaces: {},
+      globalServiceRegion: 'us-east-1',
+      maxTrackedInstances: 100_000,
+      maxAddressesPerInstance: 64,
+      ...o.settings,
+    },
   };
 }
 

@@ -73,9 +73,40 @@ export interface AwsApiCallAction {
   affectedResources?: Record<string, string>;
 }
 
+export interface PortDetails {
+  port: number;
+  portName: string;
+}
+
+export interface LocalIpDetails {
+  ipAddressV4?: string;
+  ipAddressV6?: string;
+}
+
+/** A connection seen in VPC Flow Logs, from the point of view of the instance (local) and the other party (remote). */
+export interface NetworkConnectionAction {
+  connectionDirection: 'INBOUND' | 'OUTBOUND' | 'UNKNOWN';
+  protocol: string;
+  /** True when the flow was rejected (security group or network ACL). */
+  blocked: boolean;
+  localIpDetails?: LocalIpDetails;
+  localPortDetails?: PortDetails;
+  remoteIpDetails?: RemoteIpDetails;
+  remotePortDetails?: PortDetails;
+}
+
+/** A DNS query seen in Route 53 Resolver query logs. */
+export interface DnsRequestAction {
+  domain: string;
+  protocol?: string;
+  blocked?: boolean;
+}
+
 export interface FindingAction {
   actionType: 'AWS_API_CALL' | 'NETWORK_CONNECTION' | 'DNS_REQUEST' | 'PORT_PROBE';
   awsApiCallAction?: AwsApiCallAction;
+  networkConnectionAction?: NetworkConnectionAction;
+  dnsRequestAction?: DnsRequestAction;
 }
 
 export interface ThreatIntelligenceDetail {

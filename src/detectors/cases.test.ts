@@ -1,7 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectRecords } from '../../test/helpers.js';
+import { detectPaths, detectRecords, tempDir } from '../../test/helpers.js';
 import { schemaErrors } from '../../test/schema.js';
+import { DNS_DETECTORS, FLOW_DETECTORS } from './network-registry.js';
 import { DETECTORS } from './registry.js';
+import type { LogCase } from './types.js';
 
 /** Every detector's own positive and negative cases (declared in its module), through the whole pipeline. */
 describe.each(DETECTORS.map((d) => [d.meta.id, d] as const))('%s', (id, detector) => {
@@ -24,18 +28,54 @@ describe.each(DETECTORS.map((d) => [d.meta.id, d] as const))('%s', (id, detector
   });
 });
 
+/** Flow and DNS detectors' cases: the lines are written as a log file in its S3 layout and run through detect. */
+describe.each([...FLOW_DETECTORS.map((d) => ['vpcflowlogs', d] as const), ...DNS_DETECTORS.map((d) => ['vpcdnsquerylogs', d] as const)])(
+  '%s: %s',
+  (folder, detector) => {
+    it('has both positive and negative cases', () => {
+      expect(detector.cases.some((c) => c.expect > 0)).toBe(true);
+      expect(detector.cases.some((c) => c.expect === 0)).toBe(true);
+    });
+
+    it.each(detector.cases.map((c: LogCase) => [c.name, c] as const))('%s', async (_name, c) => {
+      const dir = join(tempDir(), 'AWSLogs', '111122223333', folder, 'us-west-2', '2021', '03', '08');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `case.${folder === 'vpcflowlogs' ? 'log' : 'jsonl'}`);
+      writeFileSync(file, `${c.lines.join('\n')}\n`);
+      const result = await detectPaths([file], {
+        ...(c.threatList ? { threatList: c.threatList } : {}),
+        ...(c.trustedList ? { trustedList: c.trustedList } : {}),
+        ...(c.settings ? { settings: c.settings } : {}),
+      });
+      expect(result.rejected.map((e) => e.message)).toEqual([]);
+      const mine = result.findings.filter((f) => f.type === detector.meta.findingType);
+      expect(mine).toHaveLength(c.expect);
+      for (const f of result.findings) expect(schemaErrors(f)).toEqual([]);
+    });
+  },
+);
+
 describe('the detector registry', () => {
   it('has one module file per detector, named after its id, and every type is documented', async () => {
     const { readdirSync, readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const files = new Set(readdirSync(join(import.meta.dirname, 'cloudtrail')).map((f) => f.replace(/\.ts$/, '')));
+    const files = new Set(
+      ['cloudtrail', 'vpcflow', 'dns'].flatMap((d) => {
+        try {
+          return readdirSync(join(import.meta.dirname, d)).map((f) => f.replace(/\.ts$/, ''));
+        } catch {
+          return [];
+        }
+      }),
+    );
     const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'detectors.md'), 'utf8');
     const types = new Set<string>();
-    for (const d of DETECTORS) {
+    const all = [...DETECTORS, ...FLOW_DETECTORS, ...DNS_DETECTORS];
+    for (const d of all) {
       expect(files.has(d.meta.id), d.meta.id).toBe(true);
       expect(doc).toContain(`\`${d.meta.findingType}\``);
       types.add(d.meta.findingType);
     }
-    expect(types.size).toBe(DETECTORS.length);
+    expect(types.size).toBe(all.length);
   });
 });

@@ -1,5 +1,6 @@
 import type { ApiEvent } from '../core/event.js';
-import type { DetectContext, Detector, Hit } from './types.js';
+import type { DnsQuery, FlowRecord } from '../core/network.js';
+import type { DetectContext, Detector, DnsDetector, FlowDetector, Hit } from './types.js';
 
 /** Services whose events CloudTrail logs in us-east-1 whatever region the caller used. */
 const GLOBAL_SERVICES = new Set([
@@ -32,13 +33,20 @@ export interface EngineStats {
 export class DetectionEngine {
   private byName = new Map<string, Detector<any>[]>();
   private always: Detector<any>[] = [];
-  private states = new Map<Detector<any>, unknown>();
+  private states = new Map<unknown, unknown>();
   private counts = { events: 0, hits: 0, trusted: 0 };
+
+  readonly flowDetectors: readonly FlowDetector<any>[];
+  readonly dnsDetectors: readonly DnsDetector<any>[];
 
   constructor(
     readonly detectors: readonly Detector<any>[],
     readonly ctx: DetectContext,
+    network: { flow?: readonly FlowDetector<any>[]; dns?: readonly DnsDetector<any>[] } = {},
   ) {
+    this.flowDetectors = network.flow ?? [];
+    this.dnsDetectors = network.dns ?? [];
+    for (const d of [...this.flowDetectors, ...this.dnsDetectors]) if (d.createState) this.states.set(d, d.createState(ctx));
     for (const d of detectors) {
       if (d.createState) this.states.set(d, d.createState(ctx));
       if (!d.meta.eventNames) {
@@ -66,6 +74,35 @@ export class DetectionEngine {
     return out;
   }
 
+  /**
+   * Evaluates one VPC Flow Logs record. A flow with a trusted address on either side stops here (GuardDuty makes no
+   * finding for trusted addresses).
+   */
+  processFlow(record: FlowRecord, out: Hit[] = []): Hit[] {
+    this.counts.events++;
+    if ((record.srcaddr && this.ctx.intel.isTrusted(record.srcaddr)) || (record.dstaddr && this.ctx.intel.isTrusted(record.dstaddr))) {
+      this.counts.trusted++;
+      return out;
+    }
+    for (const d of this.flowDetectors) this.collect(d.evaluate(record, this.ctx, this.states.get(d)), out);
+    return out;
+  }
+
+  /** Evaluates one Route 53 Resolver query. */
+  processDns(query: DnsQuery, out: Hit[] = []): Hit[] {
+    this.counts.events++;
+    for (const d of this.dnsDetectors) this.collect(d.evaluate(query, this.ctx, this.states.get(d)), out);
+    return out;
+  }
+
+  private collect(r: Hit | Hit[] | undefined, out: Hit[]): void {
+    if (!r) return;
+    for (const h of Array.isArray(r) ? r : [r]) {
+      out.push(h);
+      this.counts.hits++;
+    }
+  }
+
   private run(d: Detector<any>, event: ApiEvent, out: Hit[]): void {
     const r = d.evaluate(event, this.ctx, this.states.get(d));
     if (!r) return;
@@ -76,17 +113,22 @@ export class DetectionEngine {
     }
   }
 
+  /** Every detector, of every input, for flushing and statistics. */
+  private all(): Array<Pick<Detector<any>, 'meta' | 'flush' | 'stats'>> {
+    return [...this.detectors, ...this.flowDetectors, ...this.dnsDetectors];
+  }
+
   /** Hits that stateful detectors could only decide after the last event. */
   flush(): Hit[] {
     const out: Hit[] = [];
-    for (const d of this.detectors) if (d.flush) out.push(...d.flush(this.ctx, this.states.get(d)));
+    for (const d of this.all()) if (d.flush) out.push(...d.flush(this.ctx, this.states.get(d)));
     this.counts.hits += out.length;
     return out;
   }
 
   stats(): EngineStats {
     const detectors: Record<string, Record<string, number>> = {};
-    for (const d of this.detectors) if (d.stats) detectors[d.meta.id] = d.stats(this.states.get(d));
+    for (const d of this.all()) if (d.stats) detectors[d.meta.id] = d.stats(this.states.get(d));
     return { ...this.counts, detectors };
   }
 }

@@ -1,5 +1,6 @@
 import type { ApiEvent } from '../core/event.js';
 import type { FindingAction, FindingResource, ResourceRole } from '../core/finding.js';
+import type { DnsQuery, FlowRecord } from '../core/network.js';
 import type { Intel } from '../intel/intel.js';
 import type { ApiClassifier } from './api-classification.js';
 
@@ -10,7 +11,7 @@ export interface DetectorMeta {
   findingType: string;
   /** Default severity (GuardDuty's value: Low 2, Medium 5, High 8). */
   severity: number;
-  dataSource: 'CloudTrail management events' | 'CloudTrail S3 data events' | 'CloudTrail management and S3 data events';
+  dataSource: 'CloudTrail management events' | 'CloudTrail S3 data events' | 'CloudTrail management and S3 data events' | 'VPC Flow Logs' | 'DNS logs';
   /** One sentence: what the finding means. */
   summary: string;
   /** The aggregation key, in words: which events count into one finding. */
@@ -57,6 +58,11 @@ export interface DetectorSettings {
   /** Caps on per-credential state, so memory stays bounded on any input. */
   maxTrackedInstances: number;
   maxAddressesPerInstance: number;
+  /**
+   * Network interfaces to instances (an inventory), for flow records without `instance-id` (the default version-2
+   * format has none).
+   */
+  interfaces: Record<string, string>;
 }
 
 export interface DetectContext {
@@ -85,6 +91,32 @@ export interface DetectorCase {
   /** CloudTrail records (partial records are completed with defaults by the test helper). */
   records: Array<Record<string, unknown>>;
   /** Expected number of findings of the detector's type (0 for a negative case). */
+  expect: number;
+  threatList?: string[];
+  trustedList?: string[];
+  settings?: Partial<DetectorSettings>;
+}
+
+/**
+ * A detector over VPC Flow Logs records or Route 53 Resolver queries: the same contract as a CloudTrail `Detector`
+ * (pure per-record logic, optional state, its own cases), over the normalised record of its input.
+ */
+export interface RecordDetector<R, S = unknown> {
+  meta: DetectorMeta;
+  evaluate(record: R, ctx: DetectContext, state: S): Hit | Hit[] | undefined;
+  createState?(ctx: DetectContext): S;
+  flush?(ctx: DetectContext, state: S): Hit[];
+  stats?(state: S): Record<string, number>;
+  cases: LogCase[];
+}
+
+export type FlowDetector<S = unknown> = RecordDetector<FlowRecord, S>;
+export type DnsDetector<S = unknown> = RecordDetector<DnsQuery, S>;
+
+/** A case of a flow or DNS detector: log lines as AWS writes them (a flow-log header line may lead). */
+export interface LogCase {
+  name: string;
+  lines: string[];
   expect: number;
   threatList?: string[];
   trustedList?: string[];

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS events (
   ingested_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE TABLE IF NOT EXISTS seen_records (id TEXT PRIMARY KEY, ingested_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_arn ON events (principal_arn, time);
 CREATE INDEX IF NOT EXISTS events_key ON events (access_key_id, time);
 CREATE INDEX IF NOT EXISTS events_user ON events (user_name, time);
@@ -110,6 +111,7 @@ export interface FindingQuery {
 export class FindingStore {
   readonly db: Database.Database;
   private upsertStmt: Database.Statement;
+  private seenStmt: Database.Statement | undefined;
   private insertEventStmt: Database.Statement;
   private getStmt: Database.Statement;
   private suppressStmt: Database.Statement;
@@ -212,6 +214,15 @@ export class FindingStore {
 
   rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /**
+   * Remembers a flow-log or DNS record by its content id; `false` when it was seen before (a duplicate delivery or
+   * a re-read file). These logs have no event history table: only the ids are kept, for the retention period.
+   */
+  recordSeen(id: string, ingestedAt: number = Date.now()): boolean {
+    this.seenStmt ??= this.db.prepare('INSERT OR IGNORE INTO seen_records (id, ingested_at) VALUES (?, ?)');
+    return this.seenStmt.run(id, ingestedAt).changes > 0;
   }
 
   /** Records an event in the history; `false` when its `eventID` is already there (a duplicate delivery). */
@@ -324,7 +335,9 @@ export class FindingStore {
     return this.db.transaction(() => ({
       findings: this.db.prepare('DELETE FROM findings WHERE updated_at < ?').run(before).changes,
       // By ingestion time: logs replayed from years ago keep their history for the retention period after they were read.
-      events: this.db.prepare('DELETE FROM events WHERE ingested_at < ?').run(before).changes,
+      events:
+        this.db.prepare('DELETE FROM events WHERE ingested_at < ?').run(before).changes +
+        this.db.prepare('DELETE FROM seen_records WHERE ingested_at < ?').run(before).changes,
     }))();
   }
 

@@ -30,6 +30,13 @@ const DetectorsSchema = z.strictObject({
     .default({}),
   accounts: z.array(AccountSchema).default([]),
   instances: z.record(z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id'), z.strictObject({ addresses: z.array(address) })).default({}),
+  /** Network interface -> instance, for flow records without instance-id (the default version-2 format). */
+  interfaces: z
+    .record(
+      z.string().regex(/^eni-[0-9a-fA-F]{8,17}$/, 'expected a network interface id'),
+      z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id'),
+    )
+    .default({}),
   globalServiceRegion: z
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2')

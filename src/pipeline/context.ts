@@ -26,6 +26,7 @@ export async function buildContext(config: Config, env: NodeJS.ProcessEnv = proc
     settings: {
       accounts: d.accounts,
       instances: d.instances,
+      interfaces: d.interfaces,
       globalServiceRegion: d.globalServiceRegion,
       maxTrackedInstances: d.maxTrackedInstances,
       maxAddressesPerInstance: d.maxAddressesPerInstance,

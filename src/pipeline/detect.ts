@@ -4,15 +4,16 @@ import { describeError, InputError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
 import { DetectionEngine, type EngineStats } from '../detectors/engine.js';
+import { DNS_DETECTORS, FLOW_DETECTORS } from '../detectors/network-registry.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectContext, Detector, Hit } from '../detectors/types.js';
 import { Aggregator } from '../findings/aggregator.js';
 import { FindingStore } from '../findings/store.js';
 import { WatchStore } from '../findings/watches.js';
-import { parseCloudTrailDocument } from '../parsers/cloudtrail.js';
 import { discoverInputs, type InputRef } from '../sources/discover.js';
 import { type ReadDocument, readDocument } from '../sources/read.js';
 import type { Bus } from './bus.js';
+import { parseLogDocument } from './parse-log.js';
 import { Verifier } from './verification.js';
 
 export interface DetectProgress {
@@ -46,6 +47,12 @@ export interface DetectStats {
   bytesRead: number;
   bytes: number;
   events: number;
+  /** Of `events`: VPC Flow Logs records and Route 53 Resolver queries (the rest are CloudTrail events). */
+  flowRecords: number;
+  dnsQueries: number;
+  /** Flow-log records without traffic: NODATA, and SKIPDATA (records AWS dropped). */
+  flowNoData: number;
+  flowSkipData: number;
   duplicates: number;
   rejectedFiles: number;
   rejectedRecords: number;
@@ -77,7 +84,7 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
   const rejected: InputError[] = [...discoveryErrors];
   const store = opts.store ?? new FindingStore(':memory:');
   const persistent = opts.store !== undefined;
-  const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx);
+  const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx, { flow: FLOW_DETECTORS, dns: DNS_DETECTORS });
   const aggregator = new Aggregator();
   // Remediated credentials under watch (kept in the database): their later calls verify or refute the containment.
   const verifier = persistent ? new Verifier(new WatchStore(store.db)) : undefined;
@@ -87,6 +94,10 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
     bytesRead: 0,
     bytes: 0,
     events: 0,
+    flowRecords: 0,
+    dnsQueries: 0,
+    flowNoData: 0,
+    flowSkipData: 0,
     duplicates: 0,
     rejectedFiles: discoveryErrors.length,
     rejectedRecords: 0,
@@ -123,6 +134,24 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
     for (const h of hits) aggregator.add(h);
   };
 
+  /** Flow and DNS records: deduplicated by content id, then their detectors. */
+  const fresh = (id: string): boolean => {
+    if (persistent) return store.recordSeen(id);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  };
+  const handleRecord = (id: string, evaluate: () => void) => {
+    if (!fresh(id)) {
+      stats.duplicates++;
+      return;
+    }
+    stats.events++;
+    hits.length = 0;
+    evaluate();
+    for (const h of hits) aggregator.add(h);
+  };
+
   store.begin();
   try {
     await readAll(inputs, opts.readAhead ?? 4, (doc, err) => {
@@ -135,13 +164,19 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
       stats.files++;
       stats.bytesRead += doc.bytesRead;
       stats.bytes += doc.bytes;
-      const parsed = parseCloudTrailDocument(doc.text, doc.path);
+      const parsed = parseLogDocument(doc.text, doc.path);
       for (const err of parsed.errors) {
         rejected.push(err);
         if (err.location === doc.path) stats.rejectedFiles++;
         else stats.rejectedRecords++;
       }
       for (const e of parsed.events) handleEvent(e);
+      for (const r of parsed.flows) handleRecord(r.id, () => engine.processFlow(r, hits));
+      for (const q of parsed.queries) handleRecord(q.id, () => engine.processDns(q, hits));
+      stats.flowRecords += parsed.flows.length;
+      stats.dnsQueries += parsed.queries.length;
+      stats.flowNoData += parsed.skipped.nodata;
+      stats.flowSkipData += parsed.skipped.skipdata;
       report(false);
     });
     for (const h of engine.flush()) aggregator.add(h);

@@ -2,16 +2,17 @@ import type { Clock } from '../core/clock.js';
 import type { InputError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import { DetectionEngine } from '../detectors/engine.js';
+import { DNS_DETECTORS, FLOW_DETECTORS } from '../detectors/network-registry.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectContext, Detector, Hit } from '../detectors/types.js';
 import { Aggregator } from '../findings/aggregator.js';
 import type { FindingStore } from '../findings/store.js';
 import { WatchStore } from '../findings/watches.js';
-import { parseCloudTrailDocument } from '../parsers/cloudtrail.js';
 import type { CheckpointStore } from '../sources/checkpoint.js';
 import type { ReadDocument } from '../sources/read.js';
 import type { Bus } from './bus.js';
 import { type Metrics, rejectionReason } from './metrics.js';
+import { parseLogDocument } from './parse-log.js';
 import { Verifier } from './verification.js';
 
 /** One object to ingest: its checkpoint identity and either its content or why it could not be read. */
@@ -73,7 +74,7 @@ export class Ingestor {
     private readonly log: (message: string) => void = () => {},
     detectors: readonly Detector<any>[] = DETECTORS,
   ) {
-    this.engine = new DetectionEngine(detectors, ctx);
+    this.engine = new DetectionEngine(detectors, ctx, { flow: FLOW_DETECTORS, dns: DNS_DETECTORS });
     this.verifier = new Verifier(new WatchStore(store.db));
     store.db.exec(`CREATE TABLE IF NOT EXISTS rejections (
       id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL, location TEXT NOT NULL, reason TEXT NOT NULL)`);
@@ -97,15 +98,18 @@ export class Ingestor {
         let events = 0;
         if (item.error) reject(item.source, item.error, 'file');
         else if (item.doc) {
-          const parsed = parseCloudTrailDocument(item.doc.text, item.doc.path);
+          const parsed = parseLogDocument(item.doc.text, item.doc.path);
           for (const err of parsed.errors) reject(item.source, err, err.location === item.doc.path ? 'file' : 'record');
-          for (const e of parsed.events) {
-            if (this.handle(e)) events++;
+          const count = (isNew: boolean) => {
+            if (isNew) events++;
             else {
               out.duplicates++;
               this.metrics?.duplicates.inc({ source: item.source });
             }
-          }
+          };
+          for (const e of parsed.events) count(this.handle(e));
+          for (const r of parsed.flows) count(this.handleRecord(r.id, () => this.engine.processFlow(r, this.hits)));
+          for (const q of parsed.queries) count(this.handleRecord(q.id, () => this.engine.processDns(q, this.hits)));
         }
         if (item.checkpoint !== false) this.checkpoints.markDone(item.source, item.key, item.version, now, events);
         out.events += events;
@@ -166,6 +170,15 @@ export class Ingestor {
     this.engine.process(e, this.hits);
     const failed = this.verifier.observe(e);
     if (failed) this.hits.push(failed);
+    for (const h of this.hits) this.aggregator.add(h);
+    return true;
+  }
+
+  /** A flow or DNS record: deduplicated by content id (these logs have no event history), then detected on. */
+  private handleRecord(id: string, evaluate: () => void): boolean {
+    if (!this.store.recordSeen(id, this.ingestedAt)) return false;
+    this.hits.length = 0;
+    evaluate();
     for (const h of this.hits) this.aggregator.add(h);
     return true;
   }
