@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { IntelError, NotFoundError, UsageError } from '../core/errors.js';
-import { type IpList, MAX_LIST_BYTES, parseTxtList } from './threat-list.js';
+import { detectFormat, LIST_FORMATS, type ListFormat, parseListFormat } from './formats.js';
+import { type IpList, MAX_LIST_BYTES, parseIpList } from './threat-list.js';
 
 export type ListKind = 'threat' | 'trusted';
 
@@ -22,7 +23,8 @@ export const MAX_UPLOADED_LISTS = 50;
 /**
  * Threat and trusted lists uploaded through the API or console (GuardDuty's CreateThreatIntelSet / IPSet with
  * `activate`), kept in the findings database beside the lists named in the configuration file. The text is stored
- * as uploaded, so `threatFileSha256` stays the SHA-256 of what the user gave. Only TXT is parsed for now.
+ * as uploaded, so `threatFileSha256` stays the SHA-256 of what the user gave, with the format it was read as.
+ * Every format of `formats.ts` is accepted: named by the uploader, or detected from the content.
  */
 export class ListStore {
   constructor(private readonly db: Database.Database) {
@@ -41,14 +43,22 @@ export class ListStore {
     return row ? toList(row) : undefined;
   }
 
-  /** Parses and stores a list (replacing one of the same kind and name); throws IntelError naming each bad line. */
-  upload(kind: ListKind, name: string, text: string, format: string, now: number): StoredList {
+  /**
+   * Parses and stores a list (replacing one of the same kind and name); throws IntelError naming each bad line.
+   * `format` is one of LIST_FORMATS (any case); empty, `AUTO` or `undefined` detects it from the content.
+   */
+  upload(kind: ListKind, name: string, text: string, format: string | undefined, now: number): StoredList {
     if (!/^[\x20-\x7e]{1,300}$/.test(name) || name.trim() !== name)
       throw new UsageError('a list name is 1-300 printable ASCII characters without surrounding spaces');
-    if (format.toUpperCase() !== 'TXT') throw new UsageError(`list format ${JSON.stringify(format)} is not supported yet (TXT only)`);
+    const auto = format === undefined || format.trim() === '' || format.trim().toUpperCase() === 'AUTO';
+    const given = auto ? undefined : parseListFormat(format);
+    if (!auto && !given) throw new UsageError(`list format ${JSON.stringify(format)} is not supported (one of ${LIST_FORMATS.join(', ')}, or AUTO)`);
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > MAX_LIST_BYTES) throw new UsageError(`the list is ${bytes} bytes; the limit is ${MAX_LIST_BYTES}`);
-    const entries = parseTxtList(text, `${kind} list ${JSON.stringify(name)}`);
+    const where = `${kind} list ${JSON.stringify(name)}`;
+    const chosen = given ?? detectFormat(text, where);
+    if (!chosen) throw new IntelError(where, `unrecognised list format; name it (one of ${LIST_FORMATS.join(', ')})`);
+    const { entries } = parseIpList(text, where, chosen);
     const existing = this.db.prepare('SELECT id, active FROM intel_lists WHERE kind = ? AND name = ?').get(kind, name) as
       | { id: string; active: number }
       | undefined;
@@ -58,10 +68,10 @@ export class ListStore {
     const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
     this.db
       .prepare(
-        `INSERT INTO intel_lists (id, kind, name, format, content, entries, sha256, active, updated_at) VALUES (?, ?, ?, 'TXT', ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET content = excluded.content, entries = excluded.entries, sha256 = excluded.sha256, updated_at = excluded.updated_at`,
+        `INSERT INTO intel_lists (id, kind, name, format, content, entries, sha256, active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET format = excluded.format, content = excluded.content, entries = excluded.entries, sha256 = excluded.sha256, updated_at = excluded.updated_at`,
       )
-      .run(id, kind, name, text, entries.length, sha256, existing ? existing.active : 0, now);
+      .run(id, kind, name, chosen, text, entries.length, sha256, existing ? existing.active : 0, now);
     return this.get(id) as StoredList;
   }
 
@@ -80,7 +90,9 @@ export class ListStore {
     const rows = this.db.prepare('SELECT * FROM intel_lists WHERE kind = ? AND active = 1 ORDER BY name').all(kind) as Row[];
     return rows.map((r) => {
       try {
-        return { name: r.name, path: `uploaded:${r.id}`, entries: parseTxtList(r.content, `${kind} list ${JSON.stringify(r.name)}`), sha256: r.sha256 };
+        const format: ListFormat | undefined = parseListFormat(r.format) ?? 'TXT';
+        const { entries } = parseIpList(r.content, `${kind} list ${JSON.stringify(r.name)}`, format);
+        return { name: r.name, path: `uploaded:${r.id}`, entries, sha256: r.sha256, format };
       } catch (err) {
         throw new IntelError(`uploaded ${kind} list ${JSON.stringify(r.name)}`, (err as Error).message, { cause: err });
       }

@@ -1,11 +1,27 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rejected, SHARED, tempDir, tempFile } from '../../test/helpers.js';
 import { IntelError } from '../core/errors.js';
 import { type Cidr, formatIp, parseCidr } from '../core/ip.js';
-import { loadIpList, MAX_LIST_BYTES, MAX_THREAT_LIST_ENTRIES, parseListSpec, parseTxtList } from './threat-list.js';
+import {
+  type DomainList,
+  type IpList,
+  type ListChange,
+  ListRefusedError,
+  loadDomainList,
+  loadIpList,
+  MAX_LIST_BYTES,
+  MAX_THREAT_LIST_ENTRIES,
+  parseListSpec,
+  parseTxtList,
+  watchDomainList,
+  watchList,
+} from './threat-list.js';
+
+const SAMPLES = join(SHARED, 'reference', 'examples', 'threat-lists');
+const FIXTURES = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'intel');
 
 const text = (c: Cidr) => `${formatIp(c.v === 4 ? { v: 4, n: c.n } : { v: 6, n: c.n })}/${c.len}`;
 
@@ -215,5 +231,208 @@ describe('loadIpList', () => {
     expect(list.name).toBe('TXT');
     expect(list.entries.map(text)).toEqual(['192.0.2.0/24', '198.51.100.1/32', '203.0.113.1/32']);
     expect(list.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  });
+});
+
+describe('loadIpList: every format', () => {
+  const ALL = ['192.0.2.0/24', '198.51.100.1/32', '203.0.113.1/32'];
+  for (const [file, expected] of [
+    ['STIX.xml', ALL],
+    ['OTX_CSV.csv', ALL],
+    ['FIRE_EYE.csv', ALL],
+    ['PROOF_POINT.csv', ALL.slice(1)],
+    ['ALIEN_VAULT.txt', ALL.slice(1)],
+  ] as const) {
+    it(`detects and loads ${file}`, async () => {
+      const list = await loadIpList(join(SAMPLES, file));
+      expect(list.entries.map(text)).toEqual(expected);
+      expect(list.format).toBe(file.replace(/\.\w+$/, ''));
+      expect(list.sha256).toBe(
+        createHash('sha256')
+          .update(readFileSync(join(SAMPLES, file)))
+          .digest('hex'),
+      );
+    });
+  }
+
+  it('takes { name, path, format }', async () => {
+    const list = await loadIpList({ name: 'otx', path: join(SAMPLES, 'OTX_CSV.csv'), format: 'OTX_CSV' });
+    expect(list.name).toBe('otx');
+    expect(list.entries.map(text)).toEqual(ALL);
+    const named = await loadIpList({ path: join(SAMPLES, 'TXT.txt') });
+    expect(named.name).toBe('TXT');
+  });
+
+  it('a format given that does not fit the content: every line reported', async () => {
+    const err = await rejected(loadIpList({ name: 'x', path: join(SAMPLES, 'OTX_CSV.csv'), format: 'TXT' }));
+    expect(err).toBeInstanceOf(ListRefusedError);
+    expect((err as ListRefusedError).errors).toHaveLength(4);
+  });
+
+  it('refuses a list with any bad entry, in every format, naming each (the TXT rule)', async () => {
+    for (const [file, lines] of [
+      ['bad-otx.csv', [3, 4]],
+      ['bad-proofpoint.csv', [3]],
+      ['bad-alienvault.txt', [2]],
+      ['bad-fireeye.csv', [3]],
+      ['stix-bad.xml', [9, 12, 18]],
+      ['stix2-bad.json', [13, 19]],
+    ] as const) {
+      const path = join(FIXTURES, file);
+      const err = await rejected(loadIpList(path));
+      expect(err, file).toBeInstanceOf(ListRefusedError);
+      expect((err as IntelError).location).toBe(path);
+      for (const line of lines) expect(err.message, file).toContain(`${path}:${line}:`);
+      expect((err as ListRefusedError).errors.length).toBeGreaterThanOrEqual(lines.length);
+    }
+  });
+
+  it('refuses a list with nothing usable, with all its errors', async () => {
+    const path = tempFile('junk.txt', 'nope\nnada\n');
+    const err = (await rejected(loadIpList(path))) as ListRefusedError;
+    expect(err.errors.map((e) => e.location)).toEqual([`${path}:1`, `${path}:2`]);
+  });
+
+  it('refuses content of no known format', async () => {
+    const path = tempFile('feed.csv', 'address, note\n198.51.100.1, x\n');
+    await expect(loadIpList(path)).rejects.toThrow(/unrecognised list format/);
+  });
+});
+
+describe('loadDomainList', () => {
+  it('loads domains from each format, skipping addresses', async () => {
+    const txt = await loadDomainList(`bad-domains=${join(FIXTURES, 'domains.txt')}`);
+    expect(txt).toMatchObject({
+      name: 'bad-domains',
+      format: 'TXT',
+      domains: ['evil.example.com', 'malware.example.net', '*.c2.example.org', 'xn--bcher-kva.example'],
+    });
+    expect(txt.sha256).toBe(
+      createHash('sha256')
+        .update(readFileSync(join(FIXTURES, 'domains.txt')))
+        .digest('hex'),
+    );
+    const otx = await loadDomainList(join(FIXTURES, 'domains-otx.csv'));
+    expect(otx.domains).toEqual(['evil.example.com', 'malware.example.net']);
+    const stix = await loadDomainList({ name: 's', path: join(FIXTURES, 'domains-stix.xml'), format: 'STIX' });
+    expect(stix.domains).toEqual(['evil.example.com', 'malware.example.net', '*.c2.example.org']);
+    const ips = await loadDomainList(join(SAMPLES, 'TXT.txt'));
+    expect(ips.domains).toEqual([]);
+  });
+
+  it('refuses a domain list with a bad entry, naming its line', async () => {
+    const path = join(FIXTURES, 'bad-domains.txt');
+    const err = await rejected(loadDomainList(path));
+    expect(err).toBeInstanceOf(ListRefusedError);
+    for (const line of [2, 3, 4, 5]) expect(err.message).toContain(`${path}:${line}:`);
+  });
+});
+
+describe('watchList', () => {
+  const INTERVAL = 20;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Waits for the next change the watcher reports. */
+  function recorder<L>() {
+    const changes: Array<ListChange<L>> = [];
+    let wake: (() => void) | undefined;
+    return {
+      changes,
+      onChange: (c: ListChange<L>) => {
+        changes.push(c);
+        wake?.();
+      },
+      async next(count: number, timeoutMs = 5000): Promise<ListChange<L>> {
+        const end = Date.now() + timeoutMs;
+        while (changes.length < count) {
+          if (Date.now() > end) throw new Error(`no change ${count} within ${timeoutMs} ms`);
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 50);
+          });
+        }
+        return changes[count - 1] as ListChange<L>;
+      },
+    };
+  }
+
+  it('reloads a rewritten file, and keeps the old list when the new content is refused', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'feed.txt');
+    writeFileSync(path, '198.51.100.1\n');
+    const rec = recorder<IpList>();
+    const w = await watchList(`feed=${path}`, rec.onChange, { intervalMs: INTERVAL });
+    try {
+      expect(w.current.entries.map(text)).toEqual(['198.51.100.1/32']);
+
+      writeFileSync(path, '198.51.100.1\n203.0.113.0/24\n');
+      const first = await rec.next(1);
+      expect('list' in first && first.list.entries.map(text)).toEqual(['198.51.100.1/32', '203.0.113.0/24']);
+      expect('list' in first && first.previous.entries.map(text)).toEqual(['198.51.100.1/32']);
+      expect(w.current.name).toBe('feed');
+      expect(w.current.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+
+      writeFileSync(path, '198.51.100.1\nnot an address\n');
+      const second = await rec.next(2);
+      expect('error' in second && second.error.message).toContain(`${path}:2:`);
+      expect(w.current.entries.map(text)).toEqual(['198.51.100.1/32', '203.0.113.0/24']);
+
+      // The same bad content is reported once, not at every poll.
+      await sleep(INTERVAL * 8);
+      expect(rec.changes).toHaveLength(2);
+
+      // A fix is picked up; the format is detected again (now OTX).
+      const next = join(dir, 'next.csv');
+      writeFileSync(next, 'Indicator type, Indicator, Description\nIPv4, 192.0.2.7, x\n');
+      renameSync(next, path);
+      const third = await rec.next(3);
+      expect('list' in third && third.list.entries.map(text)).toEqual(['192.0.2.7/32']);
+      expect('list' in third && third.list.format).toBe('OTX_CSV');
+      expect(w.current.entries.map(text)).toEqual(['192.0.2.7/32']);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('reports a removed file once and keeps the list; a touch without change is no change', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'feed.txt');
+    writeFileSync(path, '198.51.100.1\n');
+    const rec = recorder<IpList>();
+    const w = await watchList(path, rec.onChange, { intervalMs: INTERVAL });
+    try {
+      writeFileSync(path, '198.51.100.1\n'); // same bytes, new mtime
+      await sleep(INTERVAL * 8);
+      expect(rec.changes).toEqual([]);
+      rmSync(path);
+      const gone = await rec.next(1);
+      expect('error' in gone && gone.error.message).toMatch(/cannot read list/);
+      await sleep(INTERVAL * 5);
+      expect(rec.changes).toHaveLength(1);
+      expect(w.current.entries.map(text)).toEqual(['198.51.100.1/32']);
+      writeFileSync(path, '198.51.100.2\n');
+      const back = await rec.next(2);
+      expect('list' in back && back.list.entries.map(text)).toEqual(['198.51.100.2/32']);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('watches a domain list', async () => {
+    const path = tempFile('domains.txt', 'evil.example.com\n');
+    const rec = recorder<DomainList>();
+    const w = await watchDomainList(path, rec.onChange, { intervalMs: INTERVAL });
+    try {
+      expect(w.current.domains).toEqual(['evil.example.com']);
+      writeFileSync(path, 'evil.example.com\n*.c2.example.org\n');
+      const c = await rec.next(1);
+      expect('list' in c && c.list.domains).toEqual(['evil.example.com', '*.c2.example.org']);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('fails like loadIpList when the first load fails', async () => {
+    await expect(watchList(join(tempDir(), 'missing.txt'), () => {})).rejects.toThrow(/cannot read list/);
   });
 });
