@@ -13,6 +13,11 @@
  *   finance bucket's Block Public Access and turns off its server access logging, every minute.
  * Around them: benign traffic (an administrator, AWS services, the instance's own calls) and one file
  * delivered twice, as CloudTrail sometimes does.
+ * Scenario 1 (VPC Flow Logs, default version-2 format, `AWSLogs/<account>/vpcflowlogs/<region>/...log.gz`, one file
+ *   per 10 minutes): instance i-0fedcba9876543210 (interface eni-0123456789abcdef0, 10.0.0.12) pings the
+ *   threat-listed 203.0.113.10 every minute from 18:00 to 18:29 (an outbound and a reply record each minute), among
+ *   benign flows (HTTPS to an AWS address, NTP, an SSH probe from an unlisted address that is rejected, a NODATA
+ *   record of an idle interface).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -180,5 +185,30 @@ for (const [key, recs] of files) {
     writeFileSync(join(dir, name.replace('.json.gz', '-redelivered.json.gz')), gzipSync(JSON.stringify({ Records: recs }), { level: 9 }));
     written++;
   }
+}
+// Scenario 1: VPC Flow Logs of the compromised instance's interface.
+const ENI = 'eni-0123456789abcdef0';
+const FLOW_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+const flowFiles = new Map<string, string[]>();
+/** One record: the fields up to `bytes`, then start and end (the minute), then action and log-status. */
+const flow = (minute: number, fields: string, outcome = 'ACCEPT OK') => {
+  const start = Date.parse('2021-03-08T18:00:00Z') / 1000 + minute * 60;
+  const stamp = new Date((Math.floor(start / 600) * 600 + 600) * 1000).toISOString().replace(/[-:]/g, '').slice(0, 13);
+  flowFiles.set(stamp, [...(flowFiles.get(stamp) ?? []), `2 ${ACCOUNT} ${fields} ${start} ${start + 60} ${outcome}`]);
+};
+for (let m = 0; m < 30; m++) {
+  flow(m, `${ENI} 10.0.0.12 203.0.113.10 0 0 1 4 336`);
+  flow(m, `${ENI} 203.0.113.10 10.0.0.12 0 0 1 4 336`);
+  flow(m, `${ENI} 10.0.0.12 52.94.133.131 ${40000 + m} 443 6 12 4812`);
+  flow(m, `${ENI} 10.0.0.12 169.254.169.123 ${50000 + m} 123 17 1 76`);
+  if (m % 10 === 3) flow(m, `${ENI} 198.51.100.200 10.0.0.12 ${61000 + m} 22 6 1 44`, 'REJECT OK');
+  if (m % 10 === 0) flow(m, 'eni-0aaaaaaaaaaaaaaaa - - - - - - -', '- NODATA');
+}
+const flowDir = join(OUT, 'AWSLogs', ACCOUNT, 'vpcflowlogs', REGION, '2021', '03', '08');
+mkdirSync(flowDir, { recursive: true });
+for (const [stamp, lines] of flowFiles) {
+  const name = `${ACCOUNT}_vpcflowlogs_${REGION}_fl-0123456789abcdef0_${stamp}Z_${createHash('sha256').update(stamp).digest('hex').slice(0, 8)}.log.gz`;
+  writeFileSync(join(flowDir, name), gzipSync(`${FLOW_HEADER}\n${lines.join('\n')}\n`, { level: 9 }));
+  written++;
 }
 console.log(`${records.length} records in ${written} files under ${OUT}`);

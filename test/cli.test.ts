@@ -95,13 +95,13 @@ describe('trailhound CLI', () => {
     expect(r.stdout).toContain('SEVERITY');
     expect(r.stdout).toContain('Recon:IAMUser/MaliciousIPCaller.Custom');
     expect(r.stdout).not.toContain('\u001b[');
-    expect(r.stderr).toMatch(/124 events \(10 duplicates skipped\), 6 findings/);
+    expect(r.stderr).toMatch(/247 events \(10 duplicates skipped\), 7 findings, of which 123 VPC flow records \(3 NODATA, 0 SKIPDATA not counted\)/);
     expect(r.stderr).toContain('2026-08-22');
   });
 
   it('on a terminal: severity colours in the table, progress (files, events, events/s) on stderr', async () => {
     const r = await cli(['detect', '--config', join(WORKSHOP, 'trailhound.yaml'), join(WORKSHOP, 'logs')], {}, true);
-    expect(r.stderr).toMatch(/files 21\/21 {2}events 124 {2}\d+ events\/s/);
+    expect(r.stderr).toMatch(/files 24\/24 {2}events 247 {2}\d+ events\/s/);
     expect(r.stdout).toContain('\u001b[');
   });
 
@@ -131,7 +131,7 @@ describe('trailhound CLI', () => {
     expect((await cli(['detect', '--db', db, '--config', join(WORKSHOP, 'trailhound.yaml'), join(WORKSHOP, 'logs')])).code).toBe(0);
 
     const all = JSON.parse((await cli(['findings', '--db', db, '--format', 'json'])).stdout) as Finding[];
-    expect(all).toHaveLength(6);
+    expect(all).toHaveLength(7);
     const high = JSON.parse((await cli(['findings', '--db', db, '--format', 'json', '--min-severity', 'high'])).stdout) as Finding[];
     expect(high.every((f) => f.severity >= 7)).toBe(true);
     expect(high).toHaveLength(2);

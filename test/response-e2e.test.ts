@@ -72,8 +72,9 @@ function splitLogs(cut: string): { before: string; after: string } {
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else all.push(...JSON.parse(gunzipSync(readFileSync(p)).toString()).Records);
+      if (e.isDirectory()) {
+        if (e.name !== 'vpcflowlogs') walk(p); // scenario 1's flow logs: not CloudTrail records
+      } else all.push(...JSON.parse(gunzipSync(readFileSync(p)).toString()).Records);
     }
   };
   walk(LOGS);

@@ -24,7 +24,7 @@ describe('the bundled workshop examples', () => {
     expect(actual).toEqual(JSON.parse(readFileSync(GOLDEN, 'utf8')));
   });
 
-  it('cover the workshop scenarios 2, 3 and 4 with the expected types and counts', async () => {
+  it('cover the workshop scenarios 1 (flow logs), 2, 3 and 4 with the expected types and counts', async () => {
     const { findings, stats } = await runWorkshop();
     const summary = findings.map((f) => `${f.type} ${f.service.count}`).sort();
     expect(summary).toEqual([
@@ -32,6 +32,7 @@ describe('the bundled workshop examples', () => {
       'Policy:S3/BucketBlockPublicAccessDisabled 5',
       'Recon:IAMUser/MaliciousIPCaller.Custom 40',
       'Stealth:S3/ServerAccessLoggingDisabled 5',
+      'UnauthorizedAccess:EC2/MaliciousIPCaller.Custom 60',
       'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS 8',
       'UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom 20',
     ]);

@@ -99,6 +99,9 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
               .createColors(colour)
               .dim(
                 `${s.files} files, ${s.events} events (${s.duplicates} duplicates skipped), ${result.findings.length} findings, ` +
+                  (s.flowRecords || s.dnsQueries
+                    ? `of which ${s.flowRecords} VPC flow records (${s.flowNoData} NODATA, ${s.flowSkipData} SKIPDATA not counted) and ${s.dnsQueries} DNS queries, `
+                    : '') +
                   `${s.rejectedFiles} files and ${s.rejectedRecords} records rejected, ${(s.elapsedMs / 1000).toFixed(1)} s. ` +
                   `AWS IP ranges of ${ctx.intel.awsRanges.createDate}.` +
                   (s.unparseableSources ? ` ${s.unparseableSources} events had a source that is not an address.` : '') +

@@ -36,12 +36,26 @@ function resourceOf(f: Finding): string {
   if (r.instanceDetails?.instanceId && r.accessKeyDetails)
     return `${r.accessKeyDetails.userName} (${r.instanceDetails.instanceId}) ${r.accessKeyDetails.accessKeyId}`;
   if (r.accessKeyDetails) return `${r.accessKeyDetails.userType} ${r.accessKeyDetails.userName} ${r.accessKeyDetails.accessKeyId}`.trim();
+  if (r.instanceDetails) {
+    const eni = (r.instanceDetails.networkInterfaces as Array<{ networkInterfaceId?: string }> | undefined)?.[0]?.networkInterfaceId;
+    return `instance ${r.instanceDetails.instanceId || '(unknown)'}${eni ? ` ${eni}` : ''}`;
+  }
   return r.resourceType;
+}
+
+/** The API of an API call; for a network connection its direction, protocol and remote port. */
+function actionOf(f: Finding): string {
+  const a = f.service.action;
+  if (a.awsApiCallAction) return a.awsApiCallAction.api;
+  const n = a.networkConnectionAction;
+  if (n) return `${n.connectionDirection} ${n.protocol}${n.remotePortDetails?.port ? `/${n.remotePortDetails.port}` : ''}${n.blocked ? ' (blocked)' : ''}`;
+  return a.dnsRequestAction?.domain ?? '';
 }
 
 function remoteOf(f: Finding): string {
   const a = f.service.action.awsApiCallAction;
-  return a?.remoteIpDetails?.ipAddressV4 ?? a?.remoteIpDetails?.ipAddressV6 ?? a?.domainDetails?.domain ?? '';
+  const n = f.service.action.networkConnectionAction?.remoteIpDetails;
+  return a?.remoteIpDetails?.ipAddressV4 ?? a?.remoteIpDetails?.ipAddressV6 ?? a?.domainDetails?.domain ?? n?.ipAddressV4 ?? n?.ipAddressV6 ?? '';
 }
 
 export function findingsTable(findings: Finding[], colour: boolean): string {
@@ -50,13 +64,13 @@ export function findingsTable(findings: Finding[], colour: boolean): string {
     `${severityLabel(f.severity)} ${f.severity}`,
     f.type,
     resourceOf(f),
-    f.service.action.awsApiCallAction?.api ?? '',
+    actionOf(f),
     remoteOf(f),
     String(f.service.count),
     f.service.eventFirstSeen.replace('.000Z', 'Z'),
     f.service.eventLastSeen.replace('.000Z', 'Z'),
   ]);
-  return table(['SEVERITY', 'TYPE', 'RESOURCE', 'LAST API', 'REMOTE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], rows, colour, (row, col, text) => {
+  return table(['SEVERITY', 'TYPE', 'RESOURCE', 'LAST ACTION', 'REMOTE', 'COUNT', 'FIRST SEEN', 'LAST SEEN'], rows, colour, (row, col, text) => {
     if (col !== 0) return text;
     const f = findings[row] as Finding;
     return severityColour(colour, severityLabel(f.severity))(text);

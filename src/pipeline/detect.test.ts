@@ -10,7 +10,8 @@ import type { Detector } from '../detectors/types.js';
 import { FindingStore } from '../findings/store.js';
 import { runDetect } from './detect.js';
 
-const WORKSHOP_LOGS = join(import.meta.dirname, '..', '..', 'examples', 'workshop', 'logs');
+/** The workshop's CloudTrail logs (its flow logs, scenario 1, are beside them). */
+const WORKSHOP_LOGS = join(import.meta.dirname, '..', '..', 'examples', 'workshop', 'logs', 'AWSLogs', '111122223333', 'CloudTrail');
 
 /** All records of the bundled workshop logs, in file order. */
 function workshopRecords(): Array<Record<string, unknown>> {

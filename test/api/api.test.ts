@@ -348,7 +348,7 @@ describe('ingest endpoint', () => {
     const conn = new Database(s.db, { readonly: true });
     try {
       expect((conn.prepare(`SELECT count(*) AS n FROM source_objects WHERE source = 'http'`).get() as { n: number }).n).toBe(0);
-      expect((conn.prepare(`SELECT count(*) AS n FROM source_objects WHERE source = 'logs'`).get() as { n: number }).n).toBe(21);
+      expect((conn.prepare(`SELECT count(*) AS n FROM source_objects WHERE source = 'logs'`).get() as { n: number }).n).toBe(24);
     } finally {
       conn.close();
     }
@@ -361,7 +361,7 @@ describe('metrics and health', () => {
   it('exposes Prometheus counters that match what was ingested', async () => {
     const text = await (await s.api('/metrics', { as: 'viewer' })).text();
     const objects = Number(/trailhound_objects_total\{source="logs"\} (\d+)/.exec(text)?.[1]);
-    expect(objects).toBe(21);
+    expect(objects).toBe(24);
     expect(text).toMatch(/trailhound_events_total\{source="logs"\} \d+/);
     expect(text).toMatch(/trailhound_rejected_total\{source="http",level="record",reason="json"\} 1/);
     expect(text).toMatch(/trailhound_findings_total\{type="UnauthorizedAccess:IAMUser\/InstanceCredentialExfiltration.OutsideAWS"\}/);

@@ -94,6 +94,7 @@ describe('toAsff', () => {
       'Recon:IAMUser/MaliciousIPCaller.Custom': ['TTPs/Discovery/Recon:IAMUser-MaliciousIPCaller.Custom'],
       'Stealth:S3/ServerAccessLoggingDisabled': ['TTPs/Defense Evasion/Stealth:S3-ServerAccessLoggingDisabled'],
       'Policy:S3/BucketBlockPublicAccessDisabled': ['Effects/Data Exposure/Policy:S3-BucketBlockPublicAccessDisabled'],
+      'UnauthorizedAccess:EC2/MaliciousIPCaller.Custom': ['TTPs/Command and Control/UnauthorizedAccess:EC2-MaliciousIPCaller.Custom'],
     });
   });
 
