@@ -197,6 +197,33 @@ describe('console pages', () => {
     expect(html).toContain('/principal?who=AKIAXSS&amp;window=1h&amp;at=2021-03-08T18%3A00%3A00.000Z');
   });
 
+  it('shows a network finding (flow logs) as direction, protocol, addresses and ports', async () => {
+    const base = hit({ key: 'i-0fedcba9876543210', type: 'UnauthorizedAccess:EC2/MaliciousIPCaller.Custom' });
+    const net: Hit = {
+      ...base,
+      resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0fedcba9876543210' } },
+      action: {
+        actionType: 'NETWORK_CONNECTION',
+        networkConnectionAction: {
+          connectionDirection: 'OUTBOUND',
+          protocol: 'TCP',
+          blocked: true,
+          localIpDetails: { ipAddressV4: '10.0.0.12' },
+          localPortDetails: { port: 40000, portName: 'Unknown' },
+          remoteIpDetails: { ipAddressV4: '203.0.113.10' },
+          remotePortDetails: { port: 22, portName: 'SSH' },
+        },
+      },
+      resourceRole: 'ACTOR',
+    };
+    const a = aggregateOf(net);
+    store.upsert([a], Date.parse('2021-03-08T18:05:00Z'));
+    const { res, html } = await get(`/findings/${a.id}`);
+    expect(res.status).toBe(200);
+    for (const text of ['OUTBOUND', 'TCP', 'yes (rejected)', '10.0.0.12', '22 (SSH)', '203.0.113.10', 'i-0fedcba9876543210']) expect(html).toContain(text);
+    expectSafe(html);
+  });
+
   it('escapes data on every page', async () => {
     for (const path of ['/', '/findings', '/findings?q=%3Cimg', '/principal?who=AKIAXSS&window=1d', '/rules', '/lists', '/suppression', '/audit']) {
       const { res, html } = await get(path, 'responder');

@@ -41,10 +41,10 @@ export function FindingView(p: FindingViewProps) {
   const action = f.service.action;
   const api = action.awsApiCallAction;
   const loose = action as unknown as Record<string, unknown>;
-  const network = loose.networkConnectionAction;
+  const network = action.networkConnectionAction;
   const dns = loose.dnsRequestAction;
   const portProbe = loose.portProbeAction;
-  const remote = api?.remoteIpDetails;
+  const remote = api?.remoteIpDetails ?? network?.remoteIpDetails;
   const addr = remoteAddress(remote);
   const info = f.service.additionalInfo ?? { value: '{}', type: 'default' };
   const { value: _value, type: _type, containment, ...otherInfo } = info as Record<string, unknown>;
@@ -154,7 +154,21 @@ export function FindingView(p: FindingViewProps) {
               <Facts rows={Object.entries(api.affectedResources).map(([key, v]) => [key, shown(v)] as [string, string])} />
             </>
           ) : null}
-          {network ? <Extra title="Network connection" value={network} /> : null}
+          {network ? (
+            <>
+              <h3>Network connection</h3>
+              <Facts
+                rows={[
+                  ['Direction', network.connectionDirection],
+                  ['Protocol', network.protocol],
+                  ['Blocked', network.blocked ? 'yes (rejected)' : 'no (accepted)'],
+                  ['Local address', remoteAddress(network.localIpDetails)],
+                  ['Local port', portText(network.localPortDetails)],
+                  ['Remote port', portText(network.remotePortDetails)],
+                ]}
+              />
+            </>
+          ) : null}
           {dns ? <Extra title="DNS request" value={dns} /> : null}
           {portProbe ? <Extra title="Port probe" value={portProbe} /> : null}
         </Panel>
@@ -316,4 +330,9 @@ function Containment(p: { value: unknown }) {
       />
     </Panel>
   );
+}
+
+function portText(p: { port: number; portName: string } | undefined): string | undefined {
+  if (!p) return undefined;
+  return p.portName && p.portName !== 'Unknown' ? `${p.port} (${p.portName})` : String(p.port);
 }
