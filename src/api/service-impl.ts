@@ -84,7 +84,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
     id: `config:${kind}:${l.name}`,
     kind,
     name: l.name,
-    format: 'TXT',
+    format: l.format ?? 'TXT',
     origin: 'config',
     active: true,
     entries: l.entries.length,
@@ -129,7 +129,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
         ...d.configLists.trusted.map((l) => configListInfo('trusted', l)),
         ...d.lists.list().map(uploadedInfo),
       ],
-      upload(kind, name, text, format = 'TXT') {
+      upload(kind, name, text, format) {
         const clash = (kind === 'threat' ? d.configLists.threat : d.configLists.trusted).some((l) => l.name === name);
         if (clash) throw new UsageError(`the configuration already has a ${kind} list named ${JSON.stringify(name)}`);
         const stored = d.lists.upload(kind, name, text, format, d.clock.now());

@@ -87,7 +87,7 @@ export interface Services {
   targets(): TargetInfo[];
   lists: {
     list(): IntelListInfo[];
-    /** Parses (TXT: one address or CIDR a line, # comments) and stores; throws UsageError naming the bad line. */
+    /** Parses (any GuardDuty format, given or detected from the content) and stores; throws an error naming each bad line. */
     upload(kind: 'threat' | 'trusted', name: string, text: string, format?: string): IntelListInfo;
     setActive(id: string, active: boolean): IntelListInfo;
     remove(id: string): boolean;

@@ -7,6 +7,8 @@ import { validatePattern } from '../bus/pattern/index.js';
 import { validateTargetInput } from '../bus/transformer.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { parseCidr } from '../core/ip.js';
+import { LIST_FORMATS } from '../intel/formats.js';
+import type { ListSpec } from '../intel/threat-list.js';
 import { targetConfigIssues } from '../targets/registry.js';
 
 /**
@@ -45,7 +47,17 @@ const DetectorsSchema = z.strictObject({
   maxAddressesPerInstance: z.number().int().min(1).max(10_000).default(64),
 });
 
-const ListSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1).max(300), path: z.string().min(1) })]);
+/** A list: `NAME=FILE` / `FILE`, or `{name, path, format}` (format: one of GuardDuty's, detected from the content when absent). */
+const ListObject = z.strictObject({ name: z.string().min(1).max(300), path: z.string().min(1), format: z.enum(LIST_FORMATS).optional() });
+// Not z.union: a union reports only "Invalid input" for a bad object; this reports the object's own issues with paths.
+const ListSchema = z.unknown().transform((v, ctx): string | z.infer<typeof ListObject> => {
+  if (typeof v === 'string' && v.length > 0) return v;
+  const r = ListObject.safeParse(v);
+  if (r.success) return r.data;
+  if (typeof v !== 'object' || v === null) ctx.addIssue({ code: 'custom', message: 'expected NAME=FILE, FILE, or {name, path, format}' });
+  else for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+  return z.NEVER;
+});
 
 const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2');
 const Endpoint = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -254,7 +266,7 @@ function listSpecAbs(spec: string, abs: (p: string) => string): string {
   return abs(spec);
 }
 
-/** `{name, path}` or `NAME=FILE` / `FILE` as a list spec string. */
-export function listSpec(l: Config['threatLists'][number]): string {
-  return typeof l === 'string' ? l : `${l.name}=${l.path}`;
+/** A configured threat list as `loadIpList` takes it. */
+export function listSpec(l: Config['threatLists'][number]): string | ListSpec {
+  return typeof l === 'string' ? l : { name: l.name, path: l.path, ...(l.format ? { format: l.format } : {}) };
 }

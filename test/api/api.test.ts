@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/finding.js';
-import { tempDir } from '../helpers.js';
+import { SHARED, tempDir } from '../helpers.js';
 import { schemaErrors } from '../schema.js';
 import { PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
 
@@ -293,6 +294,10 @@ describe('threat lists', () => {
     const lists = (await json(s.api('/api/v1/lists'))).lists;
     expect(lists.find((l: any) => l.name === 'Example-Threat-List')).toMatchObject({ origin: 'config', active: true });
     expect((await s.api(`/api/v1/lists/${up.list.id}`, { method: 'DELETE' })).status).toBe(204);
+    // Any GuardDuty format, detected from the content when none is given.
+    const otx = readFileSync(join(SHARED, 'reference', 'examples', 'threat-lists', 'OTX_CSV.csv'), 'utf8');
+    const detected = await json(s.api('/api/v1/lists', { method: 'POST', body: JSON.stringify({ kind: 'threat', name: 'OTX', content: otx }) }));
+    expect(detected.list).toMatchObject({ format: 'OTX_CSV', entries: 3, active: false });
   });
 });
 

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseIp } from '../core/ip.js';
+import { validateConfig } from './config.js';
+import { buildContext } from './context.js';
+
+const SAMPLES = join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'examples', 'threat-lists');
+
+describe('buildContext: threat lists in GuardDuty formats from the configuration', () => {
+  it('loads a list with its format given, and one whose format is detected', async () => {
+    const config = validateConfig(
+      {
+        threatLists: [
+          { name: 'stix-list', path: join(SAMPLES, 'STIX.xml'), format: 'STIX' },
+          { name: 'otx-list', path: join(SAMPLES, 'OTX_CSV.csv') },
+        ],
+      },
+      'test',
+    );
+    const ctx = await buildContext(config, {});
+    for (const address of ['198.51.100.1', '192.0.2.77']) {
+      const ip = parseIp(address);
+      expect(ip).toBeDefined();
+      expect(ctx.intel.threat(ip!)?.sort()).toEqual(['otx-list', 'stix-list']);
+    }
+  });
+
+  it('refuses an unknown format name with its path', () => {
+    expect(() => validateConfig({ threatLists: [{ name: 'x', path: 'x.txt', format: 'CSV' }] }, 'test')).toThrow(/threatLists\.0\.format/);
+  });
+});
