@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
-import type { Finding } from '../core/finding.js';
+import { type SeverityLabel as CoreSeverityLabel, type Finding, severityLabel } from '../core/finding.js';
 import { compileCriteria, type FindingCriteria, parseCriteria } from './criteria.js';
 import { type FindingRow, type FindingStore, rowToFinding } from './store.js';
 
 export const SEVERITY_LABELS = ['Low', 'Medium', 'High', 'Critical'] as const;
-export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
+export type SeverityLabel = CoreSeverityLabel;
 
 export const SORT_FIELDS = ['severity', 'updatedAt', 'createdAt', 'firstSeen', 'lastSeen', 'count', 'type', 'accountId', 'region'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -59,12 +59,8 @@ export const MAX_LIMIT = 1000;
 export const MAX_SUMMARY_DAYS = 366;
 const DAY = 86_400_000;
 
-export function severityLabel(severity: number): SeverityLabel {
-  if (severity >= 9) return 'Critical';
-  if (severity >= 7) return 'High';
-  if (severity >= 4) return 'Medium';
-  return 'Low';
-}
+/** GuardDuty's bands (core/finding.ts), re-exported for the API and console. */
+export { severityLabel };
 
 /** The SQL condition for each band, the same boundaries as `severityLabel` (anything below 4 is Low). */
 const SEVERITY_SQL: Record<SeverityLabel, string> = {
