@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,12 +7,12 @@ import { fixedClock } from '../src/core/clock.js';
 import type { Finding } from '../src/core/finding.js';
 import { parseCidr } from '../src/core/ip.js';
 import { ApiClassifier } from '../src/detectors/api-classification.js';
-import type { DetectContext, DetectorSettings, Hit } from '../src/detectors/types.js';
+import type { DetectContext, DetectorSettings, DnsDetector, FlowDetector, Hit, LogCase } from '../src/detectors/types.js';
 import type { FindingStore } from '../src/findings/store.js';
 import { type AwsRanges, BUNDLED_AWS_RANGES, loadAwsRanges } from '../src/intel/aws-ranges.js';
 import { Intel } from '../src/intel/intel.js';
 import type { IpList } from '../src/intel/threat-list.js';
-import { type DetectResult, runDetect } from '../src/pipeline/detect.js';
+import { type DetectOptions, type DetectResult, runDetect } from '../src/pipeline/detect.js';
 
 export const SHARED = join(import.meta.dirname, '..', '..', 'shared');
 export const PUBLIC_LOGS = join(SHARED, 'data', 'public-logs');
@@ -76,8 +76,29 @@ export function tempDir(): string {
 }
 
 /** Runs the whole detect pipeline in-process over files or directories. */
-export async function detectPaths(paths: string[], o: ContextOptions & { store?: FindingStore } = {}): Promise<DetectResult> {
-  return runDetect({ paths, ctx: await testContext(o), clock: CLOCK, ...(o.store ? { store: o.store } : {}) });
+export async function detectPaths(
+  paths: string[],
+  o: ContextOptions & { store?: FindingStore; network?: DetectOptions['network'] } = {},
+): Promise<DetectResult> {
+  return runDetect({ paths, ctx: await testContext(o), clock: CLOCK, ...(o.store ? { store: o.store } : {}), ...(o.network ? { network: o.network } : {}) });
+}
+
+/**
+ * Runs one case of a flow or DNS detector: its lines are written as a log file in AWS's S3 layout (account
+ * 111122223333, us-west-2) and detected with that detector alone (registered or not).
+ */
+export async function detectLogCase(detector: FlowDetector<any> | DnsDetector<any>, c: LogCase, kind: 'vpcflow' | 'dns'): Promise<DetectResult> {
+  const folder = kind === 'vpcflow' ? 'vpcflowlogs' : 'vpcdnsquerylogs';
+  const dir = join(tempDir(), 'AWSLogs', '111122223333', folder, 'us-west-2', '2021', '03', '08');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `case.${kind === 'vpcflow' ? 'log' : 'jsonl'}`);
+  writeFileSync(file, `${c.lines.join('\n')}\n`);
+  return detectPaths([file], {
+    ...(c.threatList ? { threatList: c.threatList } : {}),
+    ...(c.trustedList ? { trustedList: c.trustedList } : {}),
+    ...(c.settings ? { settings: c.settings } : {}),
+    network: kind === 'vpcflow' ? { flow: [detector as FlowDetector<any>], dns: [] } : { flow: [], dns: [detector as DnsDetector<any>] },
+  });
 }
 
 /** Runs the pipeline over CloudTrail records given in memory (written to a temporary `{"Records":[...]}` file). */

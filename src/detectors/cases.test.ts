@@ -1,7 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectPaths, detectRecords, tempDir } from '../../test/helpers.js';
+import { detectLogCase, detectRecords } from '../../test/helpers.js';
 import { schemaErrors } from '../../test/schema.js';
 import { DNS_DETECTORS, FLOW_DETECTORS } from './network-registry.js';
 import { DETECTORS } from './registry.js';
@@ -38,15 +36,7 @@ describe.each([...FLOW_DETECTORS.map((d) => ['vpcflowlogs', d] as const), ...DNS
     });
 
     it.each(detector.cases.map((c: LogCase) => [c.name, c] as const))('%s', async (_name, c) => {
-      const dir = join(tempDir(), 'AWSLogs', '111122223333', folder, 'us-west-2', '2021', '03', '08');
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `case.${folder === 'vpcflowlogs' ? 'log' : 'jsonl'}`);
-      writeFileSync(file, `${c.lines.join('\n')}\n`);
-      const result = await detectPaths([file], {
-        ...(c.threatList ? { threatList: c.threatList } : {}),
-        ...(c.trustedList ? { trustedList: c.trustedList } : {}),
-        ...(c.settings ? { settings: c.settings } : {}),
-      });
+      const result = await detectLogCase(detector, c, folder === 'vpcflowlogs' ? 'vpcflow' : 'dns');
       expect(result.rejected.map((e) => e.message)).toEqual([]);
       const mine = result.findings.filter((f) => f.type === detector.meta.findingType);
       expect(mine).toHaveLength(c.expect);

@@ -6,7 +6,7 @@ import type { Finding } from '../core/finding.js';
 import { DetectionEngine, type EngineStats } from '../detectors/engine.js';
 import { DNS_DETECTORS, FLOW_DETECTORS } from '../detectors/network-registry.js';
 import { DETECTORS } from '../detectors/registry.js';
-import type { DetectContext, Detector, Hit } from '../detectors/types.js';
+import type { DetectContext, Detector, DnsDetector, FlowDetector, Hit } from '../detectors/types.js';
 import { Aggregator } from '../findings/aggregator.js';
 import { FindingStore } from '../findings/store.js';
 import { WatchStore } from '../findings/watches.js';
@@ -31,6 +31,8 @@ export interface DetectOptions {
   /** A store to keep findings and history in; without one, an in-memory store is used for the run. */
   store?: FindingStore;
   detectors?: readonly Detector<any>[];
+  /** Flow and DNS detectors (default: the registry's). */
+  network?: { flow?: readonly FlowDetector<any>[]; dns?: readonly DnsDetector<any>[] };
   /** Called at most every `progressIntervalMs` and once at the end. */
   onProgress?: (p: DetectProgress) => void;
   progressIntervalMs?: number;
@@ -84,7 +86,10 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
   const rejected: InputError[] = [...discoveryErrors];
   const store = opts.store ?? new FindingStore(':memory:');
   const persistent = opts.store !== undefined;
-  const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx, { flow: FLOW_DETECTORS, dns: DNS_DETECTORS });
+  const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx, {
+    flow: opts.network?.flow ?? FLOW_DETECTORS,
+    dns: opts.network?.dns ?? DNS_DETECTORS,
+  });
   const aggregator = new Aggregator();
   // Remediated credentials under watch (kept in the database): their later calls verify or refute the containment.
   const verifier = persistent ? new Verifier(new WatchStore(store.db)) : undefined;
