@@ -43,13 +43,20 @@ export interface ContextOptions {
   /** Several named lists. */
   threatLists?: Record<string, string[]>;
   trustedList?: string[];
+  /** A threat list of domains, named `test-domains`. */
+  threatDomains?: string[];
   settings?: Partial<DetectorSettings>;
 }
 
 export async function testContext(o: ContextOptions = {}): Promise<DetectContext> {
   const threats = [...(o.threatList ? [list('test-threats', o.threatList)] : []), ...Object.entries(o.threatLists ?? {}).map(([n, e]) => list(n, e))];
   return {
-    intel: new Intel(await awsRanges(), threats, o.trustedList ? [list('trusted', o.trustedList)] : []),
+    intel: new Intel(
+      await awsRanges(),
+      threats,
+      o.trustedList ? [list('trusted', o.trustedList)] : [],
+      o.threatDomains ? [{ name: 'test-domains', path: 'test-domains.txt', domains: o.threatDomains, sha256: '0'.repeat(64) }] : [],
+    ),
     classifier: new ApiClassifier(),
     settings: {
       accounts: [],
@@ -96,6 +103,7 @@ export async function detectLogCase(detector: FlowDetector<any> | DnsDetector<an
   return detectPaths([file], {
     ...(c.threatList ? { threatList: c.threatList } : {}),
     ...(c.trustedList ? { trustedList: c.trustedList } : {}),
+    ...(c.threatDomains ? { threatDomains: c.threatDomains } : {}),
     ...(c.settings ? { settings: c.settings } : {}),
     network: kind === 'vpcflow' ? { flow: [detector as FlowDetector<any>], dns: [] } : { flow: [], dns: [detector as DnsDetector<any>] },
   });

@@ -76,6 +76,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
       d.configLists.awsRanges,
       [...d.configLists.threat, ...d.lists.active('threat')],
       [...d.configLists.trusted, ...d.lists.active('trusted')],
+      d.ctx.intel.domainLists,
     );
   };
   rebuildIntel();

@@ -1,6 +1,6 @@
-import type { FindingResource, NetworkConnectionAction, PortDetails } from '../core/finding.js';
+import type { FindingAction, FindingResource, NetworkConnectionAction, PortDetails } from '../core/finding.js';
 import { formatIp, type Ip } from '../core/ip.js';
-import type { FlowRecord } from '../core/network.js';
+import type { DnsQuery, FlowRecord } from '../core/network.js';
 import type { DetectContext, Hit } from './types.js';
 
 /** GuardDuty's `portName` for well-known ports (the names it shows); anything else is `Unknown`. */
@@ -124,4 +124,32 @@ export function instanceText(r: FlowRecord, instanceId: string | undefined): { n
       instanceResolution: `unresolved: the flow record has no instance-id and detectors.interfaces has no entry for ${r.interfaceId}`,
     },
   };
+}
+
+/** Account, region, partition, time and id of a DNS query, for a hit. */
+export function dnsHitBase(q: DnsQuery): Pick<Hit, 'account' | 'region' | 'partition' | 'time' | 'eventId'> {
+  return { account: q.account, region: q.region, partition: 'aws', time: q.time, eventId: q.id };
+}
+
+/** The querying instance (`srcids.instance`) as a finding resource; the note says when the query came from elsewhere. */
+export function dnsInstance(q: DnsQuery): { resource: FindingResource; name: string; note?: Record<string, unknown> } {
+  const resource: FindingResource = {
+    resourceType: 'Instance',
+    instanceDetails: { instanceId: q.instanceId ?? '', networkInterfaces: [{ ...(q.srcaddr ? ipDetailsOf(q.srcaddr) : {}), vpcId: q.vpcId }] },
+  };
+  if (q.instanceId) return { resource, name: `EC2 instance ${q.instanceId}` };
+  return {
+    resource,
+    name: `The source ${q.srcText || '(unknown)'} in ${q.vpcId}`,
+    note: { instanceResolution: `unresolved: the query log names no instance (srcids.instance) for ${q.srcText || 'this query'}` },
+  };
+}
+
+function ipDetailsOf(ip: Ip): { privateIpAddress: string } | { ipv6Addresses: string[] } {
+  return ip.v === 4 ? { privateIpAddress: formatIp(ip) } : { ipv6Addresses: [formatIp(ip)] };
+}
+
+/** `dnsRequestAction` of a query: the domain, the transport, and whether DNS Firewall blocked it. */
+export function dnsAction(q: DnsQuery): FindingAction {
+  return { actionType: 'DNS_REQUEST', dnsRequestAction: { domain: q.queryName, protocol: q.transport, blocked: q.firewallRuleAction === 'BLOCK' } };
 }

@@ -93,6 +93,8 @@ export interface DetectorCase {
   /** Expected number of findings of the detector's type (0 for a negative case). */
   expect: number;
   threatList?: string[];
+  /** A threat list of domains (named `test-domains`). */
+  threatDomains?: string[];
   trustedList?: string[];
   settings?: Partial<DetectorSettings>;
 }
@@ -119,6 +121,8 @@ export interface LogCase {
   lines: string[];
   expect: number;
   threatList?: string[];
+  /** A threat list of domains (named `test-domains`). */
+  threatDomains?: string[];
   trustedList?: string[];
   settings?: Partial<DetectorSettings>;
 }

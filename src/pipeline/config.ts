@@ -155,6 +155,8 @@ const TargetSchema = z.looseObject({ type: z.string().min(1) });
 export const ConfigSchema = z
   .strictObject({
     threatLists: z.array(ListSchema).default([]),
+    /** Threat lists of domains (any GuardDuty format): DNS queries for them raise Impact:EC2/MaliciousDomainRequest.Custom. */
+    threatDomainLists: z.array(ListSchema).default([]),
     trustedLists: z.array(z.string().min(1)).default([]),
     db: z.string().min(1).optional(),
     awsIpRanges: z.string().min(1).optional(),
@@ -251,6 +253,7 @@ export async function loadConfig(path: string): Promise<Config> {
   return {
     ...config,
     threatLists: config.threatLists.map((l) => (typeof l === 'string' ? listSpecAbs(l, abs) : { ...l, path: abs(l.path) })),
+    threatDomainLists: config.threatDomainLists.map((l) => (typeof l === 'string' ? listSpecAbs(l, abs) : { ...l, path: abs(l.path) })),
     trustedLists: config.trustedLists.map((l) => listSpecAbs(l, abs) as string),
     ...(config.db ? { db: abs(config.db) } : {}),
     ...(config.awsIpRanges ? { awsIpRanges: abs(config.awsIpRanges) } : {}),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempFile } from '../../test/helpers.js';
 import { parseIp } from '../core/ip.js';
 import { validateConfig } from './config.js';
 import { buildContext } from './context.js';
@@ -23,6 +24,15 @@ describe('buildContext: threat lists in GuardDuty formats from the configuration
       expect(ip).toBeDefined();
       expect(ctx.intel.threat(ip!)?.sort()).toEqual(['otx-list', 'stix-list']);
     }
+  });
+
+  it('loads threat lists of domains (threatDomainLists)', async () => {
+    const file = tempFile('domains.txt', '# C2\nevil.example.com\n*.bad.example.net\n');
+    const ctx = await buildContext(validateConfig({ threatDomainLists: [{ name: 'domains', path: file }] }, 'test'), {});
+    expect(ctx.intel.domainThreat('a.evil.example.com')).toEqual(['domains']);
+    expect(ctx.intel.domainThreat('x.bad.example.net')).toEqual(['domains']);
+    expect(ctx.intel.domainThreat('bad.example.net')).toBeUndefined();
+    expect(ctx.intel.domainThreat('notevil.example.com')).toBeUndefined();
   });
 
   it('refuses an unknown format name with its path', () => {

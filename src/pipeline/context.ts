@@ -3,15 +3,16 @@ import { ApiClassifier } from '../detectors/api-classification.js';
 import type { DetectContext } from '../detectors/types.js';
 import { resolveAwsRanges } from '../intel/aws-ranges.js';
 import { Intel } from '../intel/intel.js';
-import { loadIpList } from '../intel/threat-list.js';
+import { loadDomainList, loadIpList } from '../intel/threat-list.js';
 import { type Config, listSpec } from './config.js';
 
 /** Loads and compiles everything detection needs (lists, AWS ranges, classification table), once. */
 export async function buildContext(config: Config, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = () => {}): Promise<DetectContext> {
-  const [awsRanges, threats, trusted] = await Promise.all([
+  const [awsRanges, threats, trusted, domains] = await Promise.all([
     resolveAwsRanges(config.awsIpRanges, env, warn),
     Promise.all(config.threatLists.map((l) => loadIpList(listSpec(l)))),
     Promise.all(config.trustedLists.map((l) => loadIpList(l))),
+    Promise.all(config.threatDomainLists.map((l) => loadDomainList(listSpec(l)))),
   ]);
   const names = new Map<string, string>();
   for (const t of threats) {
@@ -21,7 +22,7 @@ export async function buildContext(config: Config, env: NodeJS.ProcessEnv = proc
   }
   const d = config.detectors;
   return {
-    intel: new Intel(awsRanges, threats, trusted),
+    intel: new Intel(awsRanges, threats, trusted, domains),
     classifier: new ApiClassifier(d.apiClassification),
     settings: {
       accounts: d.accounts,
