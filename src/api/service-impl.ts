@@ -7,7 +7,7 @@ import type { FindingStore } from '../findings/store.js';
 import type { AwsRanges } from '../intel/aws-ranges.js';
 import { Intel } from '../intel/intel.js';
 import type { ListStore, StoredList } from '../intel/list-store.js';
-import type { IpList } from '../intel/threat-list.js';
+import type { DomainList, IpList } from '../intel/threat-list.js';
 import type { Config } from '../pipeline/config.js';
 import type { RemediationResult } from '../targets/remediation/remediator.js';
 import { RemediationTarget } from '../targets/remediation/target.js';
@@ -21,7 +21,8 @@ export interface ServicesDeps {
   ctx: DetectContext;
   lists: ListStore;
   /** The lists named in the configuration, parsed (they are merged with the active uploaded ones). */
-  configLists: { threat: IpList[]; trusted: IpList[]; awsRanges: AwsRanges };
+  /** The lists named in the configuration as they are now (a reloaded file replaces its list). */
+  configLists: { readonly threat: IpList[]; readonly trusted: IpList[]; readonly domains: DomainList[]; awsRanges: AwsRanges };
   targets: Map<string, Target>;
   sources: () => SourceStatus[];
 }
@@ -38,6 +39,8 @@ export interface ActionRecord {
 export interface ServicesImpl extends Services {
   /** The trail of state-changing requests (who archived what, uploaded which list, ran which playbook). */
   actions(limit?: number): ActionRecord[];
+  /** Rebuilds the detection context's lists (after a list file changed). */
+  reloadIntel(): void;
   record(actor: string, action: string, subject: string, detail?: string): void;
 }
 
@@ -76,7 +79,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
       d.configLists.awsRanges,
       [...d.configLists.threat, ...d.lists.active('threat')],
       [...d.configLists.trusted, ...d.lists.active('trusted')],
-      d.ctx.intel.domainLists,
+      d.configLists.domains,
     );
   };
   rebuildIntel();
@@ -193,6 +196,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
       return rows.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, subject: r.subject, detail: r.detail }));
     },
     record,
+    reloadIntel: rebuildIntel,
   };
 }
 

@@ -12,7 +12,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { FindingStore } from '../findings/store.js';
 import { ListStore } from '../intel/list-store.js';
-import { loadIpList } from '../intel/threat-list.js';
+import { type ListChange, watchDomainList, watchList } from '../intel/threat-list.js';
 import { buildBus } from '../pipeline/bus.js';
 import { type Config, listSpec, type SourceConfig } from '../pipeline/config.js';
 import { buildContext } from '../pipeline/context.js';
@@ -74,10 +74,35 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
   if (config.serve.users.length === 0 && tokens.length === 0) log('no users or tokens are configured: nobody can use the console or the API');
 
   const ctx = await buildContext(config, env, log);
-  const [threat, trusted] = await Promise.all([
-    Promise.all(config.threatLists.map((l) => loadIpList(listSpec(l)))),
-    Promise.all(config.trustedLists.map((l) => loadIpList(l))),
+  // The configuration's list files are watched: a changed file is reloaded and the index rebuilt, while detection
+  // state (aggregates, instance credentials) stays; a file that no longer parses leaves the previous list in force.
+  let services: ServicesImpl | undefined;
+  const reload = (kind: string) => (change: ListChange<{ name: string; sha256: string }>) => {
+    if ('error' in change) log(`${kind} list not reloaded (the previous one stays in force): ${change.error.message}`);
+    else {
+      log(`${kind} list ${change.list.name} reloaded (sha256 ${change.list.sha256})`);
+      services?.reloadIntel();
+    }
+  };
+  const watch = { intervalMs: config.serve.reloadListsSeconds * 1000 };
+  const [threatW, trustedW, domainW] = await Promise.all([
+    Promise.all(config.threatLists.map((l) => watchList(listSpec(l), reload('threat'), watch))),
+    Promise.all(config.trustedLists.map((l) => watchList(l, reload('trusted'), watch))),
+    Promise.all(config.threatDomainLists.map((l) => watchDomainList(listSpec(l), reload('domain'), watch))),
   ]);
+  const watchers = [...threatW, ...trustedW, ...domainW];
+  const configLists = {
+    get threat() {
+      return threatW.map((w) => w.current);
+    },
+    get trusted() {
+      return trustedW.map((w) => w.current);
+    },
+    get domains() {
+      return domainW.map((w) => w.current);
+    },
+    awsRanges: ctx.intel.awsRanges,
+  };
   const store = new FindingStore(config.db);
   const clients: Array<{ destroy(): void }> = [];
   try {
@@ -110,22 +135,24 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
       ...(config.serve.publicOrigin ? { publicOrigin: config.serve.publicOrigin } : {}),
       clock,
     });
-    const services = createServices({
+    const s = createServices({
       config,
       store,
       clock,
       ctx,
       lists: new ListStore(store.db),
-      configLists: { threat, trusted, awsRanges: ctx.intel.awsRanges },
+      configLists,
       targets: bus.targets,
       sources: () => service.status(),
     });
-    const app = createApp({ services, auth, metrics, service, maxIngestBytes: config.serve.maxIngestBytes, mount: (a) => mountConsole(a, services, auth) });
+    services = s;
+    const app = createApp({ services: s, auth, metrics, service, maxIngestBytes: config.serve.maxIngestBytes, mount: (a) => mountConsole(a, s, auth) });
     return {
       app,
-      services,
+      services: s,
       service,
       async shutdown() {
+        for (const w of watchers) w.stop();
         await service.stop();
         await bus.close();
         for (const c of clients) c.destroy();
@@ -133,6 +160,7 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
       },
     };
   } catch (err) {
+    for (const w of watchers) w.stop();
     for (const c of clients) c.destroy();
     store.close();
     throw err;

@@ -145,6 +145,8 @@ const ServeSchema = z.strictObject({
     .min(1024)
     .max(512 * 1024 * 1024)
     .default(16 * 1024 * 1024),
+  /** How often list files (threat, trusted, domain lists) are checked for changes; a changed file is reloaded in place. */
+  reloadListsSeconds: z.number().min(0.05).max(3600).default(30),
   /** Objects read per transaction. */
   batchObjects: z.number().int().min(1).max(10_000).default(50),
 });
