@@ -1,0 +1,130 @@
+import { SEVERITY } from '../../core/finding.js';
+import { formatIp } from '../../core/ip.js';
+import { threatEvidence } from '../common.js';
+import { flowHitBase, flowInstance, flowSides, instanceResource, instanceText, networkConnectionAction } from '../network-common.js';
+import type { FlowDetector, LogCase } from '../types.js';
+
+/**
+ * `UnauthorizedAccess:EC2/TorClient`: an instance connects out to a Tor node (GuardDuty: a Guard or Authority node,
+ * the entry points of the Tor network).
+ *
+ * The Tor node list is a threat list named by convention: every configured threat list whose name starts with `tor`
+ * (case-insensitive: `tor`, `Tor`, `tor-exit-nodes`, `tor-guards`, ...) is taken as the list of Tor nodes, whatever
+ * nodes it holds (a dedicated configuration key is planned). Without such a list the detector does nothing (its
+ * statistics say so). As for every threat list, private addresses never match and a trusted address wins.
+ *
+ * Counted: a flow record whose destination is on a Tor list (the instance connects out; a record with
+ * `flow-direction` ingress is not), accepted or rejected, any protocol. A record whose source port is lower than
+ * its destination port (`443 -> 51234`) is taken as the reply of a service on the instance to a Tor node that
+ * connected in (Tor exit nodes reach public services), not as a client connection, and is not counted. One finding
+ * per instance (or network interface when the instance is unknown) and Tor node; `count` is the flow records.
+ */
+export const TOR_LIST_PREFIX = 'tor';
+
+export interface TorClientState {
+  /** The configured threat lists taken as Tor node lists. */
+  torLists: ReadonlySet<string>;
+  counters: { torConnections: number; serviceReplies: number; torListsConfigured: number };
+}
+
+export function isTorListName(name: string): boolean {
+  return name.toLowerCase().startsWith(TOR_LIST_PREFIX);
+}
+
+export const detector: FlowDetector<TorClientState> = {
+  meta: {
+    id: 'unauthorized-access-ec2-tor-client',
+    findingType: 'UnauthorizedAccess:EC2/TorClient',
+    severity: SEVERITY.High,
+    dataSource: 'VPC Flow Logs',
+    summary: 'An EC2 instance is making connections to a Tor node (a threat list whose name starts with "tor"): it may be acting as a Tor client.',
+    aggregation: 'instance (or network interface when the instance is unknown) + Tor node address',
+  },
+
+  createState(ctx) {
+    const torLists = new Set(ctx.intel.threatLists.map((l) => l.name).filter(isTorListName));
+    return { torLists, counters: { torConnections: 0, serviceReplies: 0, torListsConfigured: torLists.size } };
+  },
+
+  stats: (s) => ({ ...s.counters }),
+
+  evaluate(r, ctx, s) {
+    if (s.torLists.size === 0 || !r.dstaddr || r.flowDirection === 'ingress') return undefined;
+    const lists = ctx.intel.threat(r.dstaddr)?.filter((n) => s.torLists.has(n));
+    if (!lists || lists.length === 0) return undefined;
+    if (r.srcport !== undefined && r.dstport !== undefined && r.srcport < r.dstport) {
+      s.counters.serviceReplies++;
+      return undefined;
+    }
+    const sides = flowSides(r, true);
+    if (!sides) return undefined;
+    s.counters.torConnections++;
+    const instanceId = flowInstance(r, ctx);
+    const who = instanceText(r, instanceId);
+    const remote = formatIp(sides.remote);
+    const evidence = threatEvidence(lists);
+    return {
+      type: this.meta.findingType,
+      severity: this.meta.severity,
+      ...flowHitBase(r),
+      key: [instanceId ?? r.interfaceId, remote],
+      resource: instanceResource(r, instanceId, sides.local),
+      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: networkConnectionAction(r, sides) },
+      resourceRole: 'ACTOR',
+      ...evidence,
+      additionalInfo: { ...evidence.additionalInfo, ...who.note },
+      title: `${who.name} is making connections to a Tor node.`,
+      description: `${who.name} is making connections to ${remote}, a Tor node (on the list ${lists.join(', ')}). Tor nodes are the entry points of the Tor network: the instance may be compromised and acting as a Tor client.`,
+    };
+  },
+
+  cases: cases(),
+};
+
+/** A case whose threat lists are named (the Tor list is found by its name). */
+export type TorCase = LogCase & { threatLists?: Record<string, string[]> };
+
+function cases(): TorCase[] {
+  const eni = 'eni-0123456789abcdef0';
+  const line = (src: string, dst: string, sport: number, dport: number, end: number, action = 'ACCEPT') =>
+    `2 111122223333 ${eni} ${src} ${dst} ${sport} ${dport} 6 22 5120 ${end - 50} ${end} ${action} OK`;
+  const t0 = 1615225630;
+  const instance = '10.0.0.12';
+  const guard = '203.0.113.66';
+  /** `n` connections from the instance to `dst`:9001 and the node's replies. */
+  const session = (n: number, dst = guard) =>
+    Array.from({ length: n }, (_, i) => [line(instance, dst, 41000 + i, 9001, t0 + i * 60), line(dst, instance, 9001, 41000 + i, t0 + i * 60)]).flat();
+  const tor = { 'tor-exit-nodes': [guard, '203.0.113.67'] };
+  return [
+    {
+      name: 'the instance connects to a Tor node (list "tor-exit-nodes") 12 times, with replies: one finding',
+      lines: session(12),
+      threatLists: tor,
+      settings: { interfaces: { [eni]: 'i-0fedcba9876543210' } },
+      expect: 1,
+    },
+    {
+      name: 'two Tor nodes (list "Tor"), one rejected: a finding per node',
+      lines: [...session(10), line(instance, '203.0.113.67', 42000, 443, t0 + 900, 'REJECT')],
+      threatLists: { Tor: [guard, '203.0.113.67'] },
+      expect: 2,
+    },
+    {
+      name: 'the same address on a threat list not named tor*: no Tor list, no finding',
+      lines: session(12),
+      threatList: [guard],
+      expect: 0,
+    },
+    {
+      name: 'a Tor node reaches a web server on the instance: the inbound connection and its replies are not a client',
+      lines: Array.from({ length: 12 }, (_, i) => [
+        line(guard, instance, 50000 + i, 443, t0 + i * 30),
+        line(instance, guard, 443, 50000 + i, t0 + i * 30),
+      ]).flat(),
+      threatLists: tor,
+      expect: 0,
+    },
+    { name: 'a Tor node that is also trusted', lines: session(12), threatLists: tor, trustedList: [guard], expect: 0 },
+    { name: 'traffic to addresses that are not Tor nodes', lines: session(12, '198.51.100.9'), threatLists: tor, expect: 0 },
+  ];
+}
