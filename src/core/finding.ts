@@ -102,11 +102,26 @@ export interface DnsRequestAction {
   blocked?: boolean;
 }
 
+/** One probe of a port: the instance's port and address, and the prober's address. */
+export interface PortProbeDetail {
+  localPortDetails?: PortDetails;
+  localIpDetails?: LocalIpDetails;
+  remoteIpDetails?: RemoteIpDetails;
+}
+
+/** Unsolicited connections to a port of the instance (GuardDuty's `PORT_PROBE` action). */
+export interface PortProbeAction {
+  /** True when the probes were blocked (security group or network ACL). */
+  blocked: boolean;
+  portProbeDetails: PortProbeDetail[];
+}
+
 export interface FindingAction {
   actionType: 'AWS_API_CALL' | 'NETWORK_CONNECTION' | 'DNS_REQUEST' | 'PORT_PROBE';
   awsApiCallAction?: AwsApiCallAction;
   networkConnectionAction?: NetworkConnectionAction;
   dnsRequestAction?: DnsRequestAction;
+  portProbeAction?: PortProbeAction;
 }
 
 export interface ThreatIntelligenceDetail {
