@@ -103,6 +103,7 @@ export async function detectLogCase(detector: FlowDetector<any> | DnsDetector<an
   return detectPaths([file], {
     ...(c.threatList ? { threatList: c.threatList } : {}),
     ...(c.trustedList ? { trustedList: c.trustedList } : {}),
+    ...(c.threatLists ? { threatLists: c.threatLists } : {}),
     ...(c.threatDomains ? { threatDomains: c.threatDomains } : {}),
     ...(c.settings ? { settings: c.settings } : {}),
     network: kind === 'vpcflow' ? { flow: [detector as FlowDetector<any>], dns: [] } : { flow: [], dns: [detector as DnsDetector<any>] },

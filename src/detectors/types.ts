@@ -93,6 +93,8 @@ export interface DetectorCase {
   /** Expected number of findings of the detector's type (0 for a negative case). */
   expect: number;
   threatList?: string[];
+  /** Several named threat lists (e.g. a Tor node list, found by its name). */
+  threatLists?: Record<string, string[]>;
   /** A threat list of domains (named `test-domains`). */
   threatDomains?: string[];
   trustedList?: string[];
@@ -121,6 +123,8 @@ export interface LogCase {
   lines: string[];
   expect: number;
   threatList?: string[];
+  /** Several named threat lists (e.g. a Tor node list, found by its name). */
+  threatLists?: Record<string, string[]>;
   /** A threat list of domains (named `test-domains`). */
   threatDomains?: string[];
   trustedList?: string[];

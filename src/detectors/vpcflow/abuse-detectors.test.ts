@@ -1,7 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectLogCase, detectPaths, tempDir } from '../../../test/helpers.js';
+import { detectLogCase } from '../../../test/helpers.js';
 import { schemaErrors } from '../../../test/schema.js';
 import type { DetectResult } from '../../pipeline/detect.js';
 import type { FlowDetector, LogCase } from '../types.js';
@@ -13,23 +11,9 @@ import { type TorCase, detector as tor } from './unauthorized-access-ec2-tor-cli
 
 const DETECTORS: FlowDetector<any>[] = [ssh, rdp, spambot, tor];
 
-/**
- * Runs a case through `detectLogCase`. A case with named threat lists (the Tor detector finds its list by name) is
- * run the same way (same S3 layout, the detector alone) with its lists, which `LogCase` cannot carry yet.
- */
-async function run(detector: FlowDetector<any>, c: TorCase): Promise<DetectResult> {
-  if (!c.threatLists) return detectLogCase(detector, c, 'vpcflow');
-  const dir = join(tempDir(), 'AWSLogs', '111122223333', 'vpcflowlogs', 'us-west-2', '2021', '03', '08');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'case.log');
-  writeFileSync(file, `${c.lines.join('\n')}\n`);
-  return detectPaths([file], {
-    threatLists: c.threatLists,
-    ...(c.threatList ? { threatList: c.threatList } : {}),
-    ...(c.trustedList ? { trustedList: c.trustedList } : {}),
-    ...(c.settings ? { settings: c.settings } : {}),
-    network: { flow: [detector], dns: [] },
-  });
+/** Runs a case through `detectLogCase` (the S3 layout, the detector alone). */
+function run(detector: FlowDetector<any>, c: TorCase): Promise<DetectResult> {
+  return detectLogCase(detector, c, 'vpcflow');
 }
 
 async function findingsOf(detector: FlowDetector<any>, c: TorCase) {

@@ -82,7 +82,8 @@ export const detector: FlowDetector<TorClientState> = {
 };
 
 /** A case whose threat lists are named (the Tor list is found by its name). */
-export type TorCase = LogCase & { threatLists?: Record<string, string[]> };
+/** A case of this detector (LogCase carries named lists). */
+export type TorCase = LogCase;
 
 function cases(): TorCase[] {
   const eni = 'eni-0123456789abcdef0';
