@@ -74,6 +74,8 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
   if (config.serve.users.length === 0 && tokens.length === 0) log('no users or tokens are configured: nobody can use the console or the API');
 
   const ctx = await buildContext(config, env, log);
+  // A long-running service opens the address databases once, now, so that a bad path stops it before it starts.
+  await ctx.enrichment?.load();
   // The configuration's list files are watched: a changed file is reloaded and the index rebuilt, while detection
   // state (aggregates, instance credentials) stays; a file that no longer parses leaves the previous list in force.
   let services: ServicesImpl | undefined;
@@ -245,6 +247,8 @@ function buildSource(s: SourceConfig, checkpoints: CheckpointStore, clock: Clock
         checkpoints,
         now,
         lookbackDays: s.lookbackDays,
+        logTypes: s.logTypes,
+        ...(s.vpcs ? { vpcs: s.vpcs } : {}),
         ...(s.prefix !== undefined ? { prefix: s.prefix } : {}),
         ...(s.accounts ? { accounts: s.accounts } : {}),
         ...(s.regions ? { regions: s.regions } : {}),

@@ -1,6 +1,7 @@
 import type { ApiEvent } from '../core/event.js';
 import type { FindingAction, FindingResource, ResourceRole } from '../core/finding.js';
 import type { DnsQuery, FlowRecord } from '../core/network.js';
+import type { LazyEnricher } from '../intel/enrich.js';
 import type { Intel } from '../intel/intel.js';
 import type { ApiClassifier } from './api-classification.js';
 
@@ -67,6 +68,8 @@ export interface DetectorSettings {
 
 export interface DetectContext {
   intel: Intel;
+  /** Fills in remote addresses' organisation and location when findings are written (absent: not configured). */
+  enrichment?: LazyEnricher;
   classifier: ApiClassifier;
   settings: DetectorSettings;
 }

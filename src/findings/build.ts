@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isoMillis } from '../core/clock.js';
-import type { Finding } from '../core/finding.js';
+import type { Finding, FindingAction, RemoteIpDetails } from '../core/finding.js';
 import type { Hit } from '../detectors/types.js';
 
 /**
@@ -53,7 +53,28 @@ export type FindingBody = Omit<Finding, 'createdAt' | 'updatedAt' | 'service'> &
   service: Omit<Finding['service'], 'count' | 'eventFirstSeen' | 'eventLastSeen' | 'archived'>;
 };
 
-export function findingBody(id: string, hit: Hit, threatFileSha256?: (list: string) => string | undefined): FindingBody {
+/** What fills in a finding's `remoteIpDetails` (organisation, country, ...) from its address; see intel/enrich.ts. */
+export type EnrichRemote = (details: RemoteIpDetails) => RemoteIpDetails;
+
+/** GuardDuty's `service.featureName`: the data source a finding came from. */
+function featureName(action: FindingAction): string {
+  if (action.actionType === 'NETWORK_CONNECTION' || action.actionType === 'PORT_PROBE') return 'FlowLogs';
+  if (action.actionType === 'DNS_REQUEST') return 'DnsLogs';
+  return 'CloudTrail';
+}
+
+function enrichAction(action: FindingAction, enrich: EnrichRemote | undefined): FindingAction {
+  if (!enrich) return action;
+  const api = action.awsApiCallAction;
+  const net = action.networkConnectionAction;
+  return {
+    ...action,
+    ...(api?.remoteIpDetails ? { awsApiCallAction: { ...api, remoteIpDetails: enrich(api.remoteIpDetails) } } : {}),
+    ...(net?.remoteIpDetails ? { networkConnectionAction: { ...net, remoteIpDetails: enrich(net.remoteIpDetails) } } : {}),
+  };
+}
+
+export function findingBody(id: string, hit: Hit, threatFileSha256?: (list: string) => string | undefined, enrich?: EnrichRemote): FindingBody {
   const detector = detectorId(hit.account, hit.region);
   const lists = hit.threatListNames;
   const additional = hit.additionalInfo ?? {};
@@ -69,7 +90,7 @@ export function findingBody(id: string, hit: Hit, threatFileSha256?: (list: stri
     service: {
       serviceName: 'guardduty',
       detectorId: detector,
-      action: hit.action,
+      action: enrichAction(hit.action, enrich),
       ...(lists
         ? {
             evidence: {
@@ -82,7 +103,7 @@ export function findingBody(id: string, hit: Hit, threatFileSha256?: (list: stri
         : {}),
       resourceRole: hit.resourceRole,
       additionalInfo: { ...additional, value: JSON.stringify(additional), type: 'default' },
-      featureName: 'CloudTrail',
+      featureName: featureName(hit.action),
     },
     severity: hit.severity,
     title: hit.title,

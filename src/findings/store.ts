@@ -3,7 +3,7 @@ import { StoreError, UsageError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
 import { formatIp } from '../core/ip.js';
-import { type Aggregate, composeFinding, type FindingBody, findingBody, latestKey } from './build.js';
+import { type Aggregate, composeFinding, type EnrichRemote, type FindingBody, findingBody, latestKey } from './build.js';
 import { SuppressionStore } from './suppression.js';
 
 const SCHEMA_VERSION = 4;
@@ -258,11 +258,11 @@ export class FindingStore {
    * again, even when it had been archived by hand: GuardDuty brings a manually archived finding back on a new
    * occurrence (and publishes it), and a suppressed one whose rule no longer matches likewise.
    */
-  upsert(aggregates: Aggregate[], now: number, threatFileSha256?: (list: string) => string | undefined): string[] {
+  upsert(aggregates: Aggregate[], now: number, threatFileSha256?: (list: string) => string | undefined, enrich?: EnrichRemote): string[] {
     const run = this.db.transaction((aggs: Aggregate[]) => {
       const rules = this.suppression.archiveRules();
       for (const a of aggs) {
-        const body = findingBody(a.id, a.hit, threatFileSha256);
+        const body = findingBody(a.id, a.hit, threatFileSha256, enrich);
         this.upsertStmt.run({
           id: a.id,
           type: a.hit.type,

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Reader } from 'mmdb-lib';
 import { IntelError } from '../core/errors.js';
+import type { RemoteIpDetails } from '../core/finding.js';
 import { formatIp, type Ip, isNonPublic, maskV4, parseIp, parseIpv4 } from '../core/ip.js';
 import { type AwsRanges, awsServiceOf, BUNDLED_AWS_RANGES } from './aws-ranges.js';
 
@@ -633,4 +634,37 @@ function licenceOf(reader: Reader<MmdbRecord>): string {
   const desc = reader.metadata.description as unknown as Record<string, string> | undefined;
   const en = desc?.en;
   return en ? `${CONFIGURED_LICENCE}; database says: ${en}` : CONFIGURED_LICENCE;
+}
+
+/**
+ * An Enricher opened on first need: `detect` opens it only when a run has findings to enrich (opening parses the
+ * ASN data, about a second), `serve` at start-up. `details` is synchronous and leaves the details as they are
+ * until the databases are open.
+ */
+export class LazyEnricher {
+  private opening: Promise<Enricher> | undefined;
+  private enricher: Enricher | undefined;
+
+  constructor(private readonly options: EnricherOptions) {}
+
+  load(): Promise<Enricher> {
+    this.opening ??= Enricher.open(this.options).then((e) => {
+      this.enricher = e;
+      return e;
+    });
+    return this.opening;
+  }
+
+  get loaded(): Enricher | undefined {
+    return this.enricher;
+  }
+
+  /** `remoteIpDetails` with organisation, country, city and location added (GuardDuty's fields; `aws` is left out). */
+  details(d: RemoteIpDetails): RemoteIpDetails {
+    const text = d.ipAddressV4 ?? d.ipAddressV6;
+    const ip = text && this.enricher ? parseIp(text) : undefined;
+    if (!ip || !this.enricher) return d;
+    const { aws: _aws, ...found } = this.enricher.lookup(ip);
+    return { ...d, ...found };
+  }
 }

@@ -83,6 +83,14 @@ const SourceSchema = z.discriminatedUnion('type', [
     organizationId: z.union([z.literal('auto'), z.string().regex(/^o-[a-z0-9]{10,32}$/, 'expected an organization id o-...')]).optional(),
     startDate: z.iso.date().optional(),
     lookbackDays: z.number().int().min(1).max(31).default(2),
+    /** What to read under `AWSLogs/`: CloudTrail, VPC Flow Logs (text; Parquet is skipped), Route 53 Resolver query logs. */
+    logTypes: z
+      .array(z.enum(['cloudtrail', 'vpcflowlogs', 'vpcdnsquerylogs']))
+      .min(1)
+      .refine((t) => new Set(t).size === t.length, { message: 'a log type is listed twice' })
+      .default(['cloudtrail']),
+    /** VPCs whose Resolver query logs are read; listed under each account's `vpcdnsquerylogs/` when absent. */
+    vpcs: z.array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id')).optional(),
     intervalSeconds: z.number().min(1).max(3600).default(60),
     region: Region.default('us-east-1'),
     endpoint: Endpoint.optional(),
@@ -120,6 +128,17 @@ const TokenSchema = z
       .optional(),
   })
   .refine((t) => (t.sha256 === undefined) !== (t.env === undefined), { message: 'give exactly one of sha256 and env', path: ['sha256'] });
+
+/**
+ * Offline enrichment of remote addresses (organisation / ASN, country, city, location). The packaged databases
+ * (country and ASN, CC BY 4.0) are used unless a path is given; a MaxMind GeoLite2/GeoIP2 `.mmdb` can be plugged in.
+ */
+const EnrichmentSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  countryDb: z.string().min(1).optional(),
+  cityDb: z.string().min(1).optional(),
+  asnDb: z.string().min(1).optional(),
+});
 
 const ServeSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -168,6 +187,7 @@ export const ConfigSchema = z
     targets: z.record(z.string().regex(/^[.\-_A-Za-z0-9]{1,64}$/, 'a target name is 1-64 letters, digits, ".", "-" or "_"'), TargetSchema).default({}),
     rules: z.array(RuleSchema).default([]),
     serve: ServeSchema.default(ServeSchema.parse({})),
+    enrichment: EnrichmentSchema.default(EnrichmentSchema.parse({})),
   })
   .superRefine((c, ctx) => {
     const sourceNames = new Set<string>();
@@ -261,6 +281,12 @@ export async function loadConfig(path: string): Promise<Config> {
     ...(config.awsIpRanges ? { awsIpRanges: abs(config.awsIpRanges) } : {}),
     // Files named inside target settings (a remediation target's audit log) are relative to the file too.
     targets: Object.fromEntries(Object.entries(config.targets).map(([name, t]) => [name, typeof t.audit === 'string' ? { ...t, audit: abs(t.audit) } : t])),
+    enrichment: {
+      ...config.enrichment,
+      ...(config.enrichment.countryDb ? { countryDb: abs(config.enrichment.countryDb) } : {}),
+      ...(config.enrichment.cityDb ? { cityDb: abs(config.enrichment.cityDb) } : {}),
+      ...(config.enrichment.asnDb ? { asnDb: abs(config.enrichment.asnDb) } : {}),
+    },
     serve: { ...config.serve, sources: config.serve.sources.map((s) => (s.type === 'folder' ? { ...s, paths: s.paths.map(abs) } : s)) },
   };
 }

@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { ApiClassifier } from '../detectors/api-classification.js';
 import type { DetectContext } from '../detectors/types.js';
 import { resolveAwsRanges } from '../intel/aws-ranges.js';
+import { LazyEnricher } from '../intel/enrich.js';
 import { Intel } from '../intel/intel.js';
 import { loadDomainList, loadIpList } from '../intel/threat-list.js';
 import { type Config, listSpec } from './config.js';
@@ -21,8 +22,20 @@ export async function buildContext(config: Config, env: NodeJS.ProcessEnv = proc
     names.set(t.name, t.path);
   }
   const d = config.detectors;
+  const e = config.enrichment;
+  const intel = new Intel(awsRanges, threats, trusted, domains);
   return {
-    intel: new Intel(awsRanges, threats, trusted, domains),
+    intel,
+    ...(e.enabled
+      ? {
+          enrichment: new LazyEnricher({
+            awsRanges,
+            ...(e.countryDb ? { countryDb: e.countryDb } : {}),
+            ...(e.cityDb ? { cityDb: e.cityDb } : {}),
+            ...(e.asnDb ? { asnDb: e.asnDb } : {}),
+          }),
+        }
+      : {}),
     classifier: new ApiClassifier(d.apiClassification),
     settings: {
       accounts: d.accounts,

@@ -185,7 +185,16 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
       report(false);
     });
     for (const h of engine.flush()) aggregator.add(h);
-    const written = store.upsert(aggregator.drain(), opts.clock.now(), (name) => opts.ctx.intel.listSha256(name));
+    const aggregates = aggregator.drain();
+    // The address databases are opened only when there is something to enrich (opening takes about a second).
+    const enrichment = opts.ctx.enrichment;
+    if (enrichment && aggregates.length > 0) await enrichment.load();
+    const written = store.upsert(
+      aggregates,
+      opts.clock.now(),
+      (name) => opts.ctx.intel.listSha256(name),
+      enrichment ? (d) => enrichment.details(d) : undefined,
+    );
     // Deliveries are queued in the same transaction as the findings they announce.
     const bus = opts.bus?.(store);
     const published = bus ? bus.publishFindings().length : 0;

@@ -187,7 +187,8 @@ export class Ingestor {
     const aggregates = this.aggregator.drain();
     if (aggregates.length === 0) return [];
     for (const a of aggregates) this.metrics?.findings.inc({ type: a.hit.type });
-    return this.store.upsert(aggregates, now, (name) => this.ctx.intel.listSha256(name));
+    const enrichment = this.ctx.enrichment;
+    return this.store.upsert(aggregates, now, (name) => this.ctx.intel.listSha256(name), enrichment ? (d) => enrichment.details(d) : undefined);
   }
 
   private publishInTransaction(): number {
