@@ -209,6 +209,8 @@ describe('trailhound CLI', () => {
     const shown = await cli(['intel', 'show'], { TRAILHOUND_HOME: home });
     expect(shown.stdout).toContain('2026-08-22-21-17-05');
     expect(shown.stdout).toContain('(bundled)');
+    // The address databases, with their licence and the attribution it asks for.
+    expect(shown.stdout).toMatch(/Address database \(asn\): .*CC BY 4\.0.*db-ip\.com/);
     const newer = JSON.parse(readFileSync(join(ROOT, 'data', 'aws-ip-ranges.json'), 'utf8'));
     newer.createDate = '2026-11-01-00-00-00';
     const src = tempFile('ip-ranges.json', JSON.stringify(newer));

@@ -9,6 +9,7 @@ import { parseMinSeverity } from '../core/finding.js';
 import { DETECTORS } from '../detectors/registry.js';
 import { FindingStore } from '../findings/store.js';
 import { BUNDLED_AWS_RANGES, resolveAwsRanges, updateAwsRanges, userAwsRangesPath } from '../intel/aws-ranges.js';
+import { Enricher } from '../intel/enrich.js';
 import { buildBus } from '../pipeline/bus.js';
 import { type Config, defaultConfig, loadConfig } from '../pipeline/config.js';
 import { buildContext } from '../pipeline/context.js';
@@ -342,13 +343,29 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
     });
   intel
     .command('show')
-    .description('Show which AWS IP ranges detect uses, and their date.')
+    .description('Show which AWS IP ranges and address databases (enrichment) detect uses, their dates and licences.')
     .option('--aws-ip-ranges <FILE>', 'a specific ip-ranges.json')
+    .option('--config <FILE>', 'configuration file (its enrichment databases)')
     .action(async (opts) => {
       const r = await resolveAwsRanges(opts.awsIpRanges, io.env, (m) => io.stderr(`trailhound: warning: ${m}\n`));
       io.stdout(
         `AWS IP ranges: ${r.createDate} (syncToken ${r.syncToken}, ${r.prefixCount} prefixes) from ${r.path}${r.path === BUNDLED_AWS_RANGES ? ' (bundled)' : ''}\n`,
       );
+      const e = (opts.config ? await loadConfig(opts.config) : defaultConfig()).enrichment;
+      if (!e.enabled) {
+        io.stdout('Address enrichment: off\n');
+        return;
+      }
+      const enricher = await Enricher.open({
+        awsRanges: r,
+        ...(e.countryDb ? { countryDb: e.countryDb } : {}),
+        ...(e.cityDb ? { cityDb: e.cityDb } : {}),
+        ...(e.asnDb ? { asnDb: e.asnDb } : {}),
+      });
+      for (const d of enricher.describe())
+        io.stdout(
+          `Address database (${d.role}): ${d.paths.join(', ')} [${d.source}${d.buildDate ? `, ${d.buildDate}` : ''}]; licence: ${d.licence}${d.attribution ? `; ${d.attribution}` : ''}\n`,
+        );
     });
 
   try {
