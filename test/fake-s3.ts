@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, ListObjectsV2Command, type ListObjectsV2CommandInput } from '@aws-sdk/client-s3';
 import type { AwsStub } from 'aws-sdk-client-mock';
@@ -61,4 +63,18 @@ export class FakeBucket {
       ...(more ? { NextContinuationToken: String(start + this.page) } : {}),
     };
   }
+}
+
+/** The files under `dir`, recursively (for loading a folder of logs into a FakeBucket). */
+export function walkFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** Puts every file under `root` into the bucket as `prefix/<relative path>`, content as is; returns the keys. */
+export function putTree(bucket: FakeBucket, root: string, prefix: string): string[] {
+  return walkFiles(root).map((file) => {
+    const key = `${prefix}/${relative(root, file).split(sep).join('/')}`;
+    bucket.put(key, readFileSync(file));
+    return key;
+  });
 }

@@ -8,7 +8,7 @@ import { FakeBucket as SharedFakeBucket } from '../../test/fake-s3.js';
 import { rejected, tempDir } from '../../test/helpers.js';
 import { InputError } from '../core/errors.js';
 import { CheckpointStore } from './checkpoint.js';
-import { cloudTrailKeyTime, isCloudTrailLogKey, S3Source, type S3SourceOptions } from './s3.js';
+import { classifyAnnouncedKey, classifyLogKey, cloudTrailKeyTime, isCloudTrailLogKey, logTypeOfKey, S3Source, type S3SourceOptions } from './s3.js';
 import { SourceError, type SourceObject } from './source.js';
 
 const BUCKET = 'trail-bucket';
@@ -33,6 +33,50 @@ function key(o: { ms: number; account?: string; region?: string; org?: string; p
   const hm = new Date(o.ms).toISOString().slice(11, 16).replace(':', '');
   const base = `${o.prefix ? `${o.prefix}/` : ''}AWSLogs/${o.org ? `${o.org}/` : ''}${account}/CloudTrail/${region}/${y}/${m}/${d}/`;
   return `${base}${account}_CloudTrail_${region}_${y}${m}${d}T${hm}Z_${o.id ?? 'x'}.json.gz`;
+}
+
+/** The `YYYYMMDDTHHmmZ` stamp of a delivery at `ms`. */
+function stamp(ms: number): string {
+  const [y, m, d] = ymd(ms);
+  return `${y}${m}${d}T${new Date(ms).toISOString().slice(11, 16).replace(':', '')}Z`;
+}
+
+const FLOW_LOG_ID = 'fl-0123456789abcdef0';
+const VPC = 'vpc-0a1b2c3d4e5f60718';
+
+/**
+ * A VPC Flow Logs key for `ms`: `AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/[HH/]` or, Hive-compatible,
+ * `AWSLogs/aws-account-id=ACCOUNT/aws-service=vpcflowlogs/aws-region=REGION/year=YYYY/month=MM/day=DD/[hour=HH/]`;
+ * the name is `ACCOUNT_vpcflowlogs_REGION_FLOWLOGID_YYYYMMDDTHHmmZ_HASH.log.gz` (`ext` replaces `.log.gz`).
+ */
+function flowKey(o: { ms: number; account?: string; region?: string; hive?: boolean; hourly?: boolean; id?: string; ext?: string; prefix?: string }): string {
+  const account = o.account ?? ACCT;
+  const region = o.region ?? 'us-east-1';
+  const [y, m, d] = ymd(o.ms);
+  const h = new Date(o.ms).toISOString().slice(11, 13);
+  const root = o.prefix ? `${o.prefix}/AWSLogs/` : 'AWSLogs/';
+  const folder = o.hive
+    ? `${root}aws-account-id=${account}/aws-service=vpcflowlogs/aws-region=${region}/year=${y}/month=${m}/day=${d}/${o.hourly ? `hour=${h}/` : ''}`
+    : `${root}${account}/vpcflowlogs/${region}/${y}/${m}/${d}/${o.hourly ? `${h}/` : ''}`;
+  return `${folder}${account}_vpcflowlogs_${region}_${FLOW_LOG_ID}_${stamp(o.ms)}_${o.id ?? 'f'}${o.ext ?? '.log.gz'}`;
+}
+
+/** A Resolver query log key: `AWSLogs/ACCOUNT/vpcdnsquerylogs/VPCID/YYYY/MM/DD/VPCID_vpcdnsquerylogs_ACCOUNT_YYYYMMDDTHHmmZ_HASH.log.gz`. */
+function dnsKey(o: { ms: number; account?: string; vpc?: string; id?: string }): string {
+  const account = o.account ?? ACCT;
+  const vpc = o.vpc ?? VPC;
+  const [y, m, d] = ymd(o.ms);
+  return `AWSLogs/${account}/vpcdnsquerylogs/${vpc}/${y}/${m}/${d}/${vpc}_vpcdnsquerylogs_${account}_${stamp(o.ms)}_${o.id ?? 'q'}.log.gz`;
+}
+
+const FLOW_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+
+function flowDoc(id: string): string {
+  return `${FLOW_HEADER}\n2 ${ACCT} eni-0123456789abcdef0 10.0.0.12 203.0.113.${id.length} 443 49152 6 10 840 1768046400 1768046460 ACCEPT OK\n`;
+}
+
+function dnsDoc(id: string): string {
+  return `${JSON.stringify({ version: '1.100000', account_id: ACCT, region: 'us-east-1', vpc_id: VPC, query_timestamp: '2026-01-10T11:00:00Z', query_name: `${id}.example.com.` })}\n`;
 }
 
 function doc(id: string): string {
@@ -245,5 +289,145 @@ describe('S3Source', () => {
     expect(() => source({ organizationId: 'org' })).toThrow(/organizationId/);
     expect(() => source({ accounts: ['123'] })).toThrow(/account/);
     expect(() => source({ lookbackDays: -1 })).toThrow(/lookbackDays/);
+  });
+});
+
+describe('log types by key', () => {
+  it('names the type from the layout and keeps only what the parsers read', () => {
+    expect(logTypeOfKey(key({ ms: NOW }))).toBe('cloudtrail');
+    expect(logTypeOfKey(flowKey({ ms: NOW }))).toBe('vpcflowlogs');
+    expect(logTypeOfKey(flowKey({ ms: NOW, hive: true }))).toBe('vpcflowlogs');
+    expect(logTypeOfKey(dnsKey({ ms: NOW }))).toBe('vpcdnsquerylogs');
+    expect(logTypeOfKey('exports/2026/01/10/x.json.gz')).toBeUndefined();
+    expect(classifyLogKey('vpcflowlogs', flowKey({ ms: NOW }))).toBe('log');
+    expect(classifyLogKey('vpcflowlogs', flowKey({ ms: NOW, ext: '.log' }))).toBe('log');
+    expect(classifyLogKey('vpcflowlogs', flowKey({ ms: NOW, ext: '.log.parquet' }))).toBe('parquet');
+    expect(classifyLogKey('vpcdnsquerylogs', dnsKey({ ms: NOW }))).toBe('log');
+    expect(classifyLogKey('vpcflowlogs', `AWSLogs/${ACCT}/vpcflowlogs/us-east-1/2026/01/10/README.txt`)).toBe('other');
+    expect(classifyLogKey('cloudtrail', `AWSLogs/${ACCT}/CloudTrail/us-east-1/2026/01/10/${ACCT}_CloudTrail-Digest_x.json.gz`)).toBe('digest');
+    // Announced keys: by their path; a key whose path names no type is read as before when it is CloudTrail-shaped.
+    expect(classifyAnnouncedKey(flowKey({ ms: NOW }))).toBe('log');
+    expect(classifyAnnouncedKey(dnsKey({ ms: NOW }))).toBe('log');
+    expect(classifyAnnouncedKey(key({ ms: NOW }))).toBe('log');
+    expect(classifyAnnouncedKey('custom/x.json.gz')).toBe('log');
+    expect(classifyAnnouncedKey('custom/x.log.gz')).toBe('other');
+    expect(cloudTrailKeyTime(flowKey({ ms: NOW }))).toBe('20260110T1200Z');
+    expect(cloudTrailKeyTime(dnsKey({ ms: NOW }))).toBe('20260110T1200Z');
+  });
+});
+
+describe('S3Source with VPC Flow Logs and Resolver query logs', () => {
+  const ALL = ['cloudtrail', 'vpcflowlogs', 'vpcdnsquerylogs'] as const;
+
+  it('discovers flow-log regions (plain, hourly, Hive) and query-log VPCs per account, reading them with the trail oldest first', async () => {
+    const prefix = 'central';
+    const trail = bucket.put(key({ prefix, ms: NOW - 50 * 60_000, id: 'ct' }), doc('ct'));
+    const flow = bucket.put(flowKey({ prefix, ms: NOW - 40 * 60_000, id: 'plain' }), flowDoc('plain'));
+    const hourly = bucket.put(flowKey({ prefix, ms: NOW - 30 * 60_000, region: 'eu-west-1', hourly: true, id: 'hourly' }), flowDoc('hourly'));
+    const hive = bucket.put(flowKey({ prefix, ms: NOW - 20 * 60_000, account: ORG_ACCT, hive: true, hourly: true, id: 'hive' }), flowDoc('hive'));
+    const dns = bucket.put(`central/${dnsKey({ ms: NOW - 10 * 60_000, id: 'dns' })}`, dnsDoc('dns'));
+    // Parquet and other files are skipped; a folder that is not a VPC id is not read; flow logs are never under an organization folder.
+    bucket.put(flowKey({ prefix, ms: NOW - 15 * 60_000, id: 'pq', ext: '.log.parquet' }), Buffer.from('PAR1'));
+    bucket.put(flowKey({ prefix, ms: NOW - 15 * 60_000, hive: true, id: 'pq2', ext: '.log.parquet' }), Buffer.from('PAR1'));
+    bucket.put(`${prefix}/AWSLogs/${ACCT}/vpcflowlogs/us-east-1/2026/01/10/notes.txt`, 'x');
+    bucket.put(`${prefix}/AWSLogs/${ACCT}/vpcdnsquerylogs/not-a-vpc/2026/01/10/x.log.gz`, dnsDoc('x'));
+    bucket.put(`${prefix}/AWSLogs/${ORG}/${ORG_ACCT}/vpcflowlogs/us-east-1/2026/01/10/x.log.gz`, flowDoc('x'));
+
+    const s = source({ prefix, logTypes: [...ALL] });
+    const objs = await s.poll(100);
+    expect(objs.map((o) => o.key)).toEqual([trail, flow, hourly, hive, dns]);
+    expect((await objs[1]!.read()).text).toBe(flowDoc('plain'));
+    expect((await objs[4]!.read()).text).toBe(dnsDoc('dns'));
+    expect(s.stats()).toMatchObject({ backlog: 5, skipped: { parquet: 2, other: 1, digest: 0 } });
+    // The folders under AWSLogs/ were listed once for both the trail and the network logs.
+    const delimited = bucket.listed.filter((i) => i.Delimiter === '/').map((i) => i.Prefix);
+    expect(bucket.listed.filter((i) => i.Prefix === `${prefix}/AWSLogs/` && !i.ContinuationToken)).toHaveLength(1);
+    expect(delimited).toEqual(
+      expect.arrayContaining([
+        `${prefix}/AWSLogs/${ACCT}/vpcflowlogs/`,
+        `${prefix}/AWSLogs/${ACCT}/vpcdnsquerylogs/`,
+        `${prefix}/AWSLogs/aws-account-id=${ORG_ACCT}/aws-service=vpcflowlogs/`,
+      ]),
+    );
+    expect(delimited).not.toContain(`${prefix}/AWSLogs/${ORG}/${ORG_ACCT}/vpcflowlogs/`);
+
+    await commit(objs);
+    expect(await s.poll(100)).toEqual([]);
+    // Listed again, the skipped objects are not counted again.
+    expect(s.stats().skipped).toEqual({ parquet: 2, other: 1, digest: 0 });
+  });
+
+  it('reads only the configured log types', async () => {
+    const trail = bucket.put(key({ ms: NOW - 3600_000 }), doc('1'));
+    const flow = bucket.put(flowKey({ ms: NOW - 3600_000 }), flowDoc('1'));
+    const dns = bucket.put(dnsKey({ ms: NOW - 3600_000 }), dnsDoc('1'));
+    expect((await source().poll(10)).map((o) => o.key)).toEqual([trail]);
+    expect(bucket.listed.some((i) => i.Prefix?.includes('vpcflowlogs') || i.Prefix?.includes('vpcdnsquerylogs'))).toBe(false);
+    bucket.listed.length = 0;
+    expect((await source({ name: 'flow', logTypes: ['vpcflowlogs'] }).poll(10)).map((o) => o.key)).toEqual([flow]);
+    expect(bucket.listed.some((i) => i.Prefix?.includes('CloudTrail') || i.Prefix?.includes('vpcdnsquerylogs'))).toBe(false);
+    expect((await source({ name: 'dns', logTypes: ['vpcdnsquerylogs'] }).poll(10)).map((o) => o.key)).toEqual([dns]);
+  });
+
+  it('uses configured accounts, regions and VPCs without listing them, probing only for the Hive layout', async () => {
+    const flow = bucket.put(flowKey({ ms: NOW - 3600_000, region: 'eu-west-1', id: 'a' }), flowDoc('a'));
+    const hive = bucket.put(flowKey({ ms: NOW - 1800_000, region: 'eu-west-1', hive: true, id: 'b' }), flowDoc('b'));
+    const dns = bucket.put(dnsKey({ ms: NOW - 900_000, id: 'c' }), dnsDoc('c'));
+    bucket.put(flowKey({ ms: NOW - 3600_000, region: 'us-east-1', id: 'other-region' }), flowDoc('x'));
+    bucket.put(flowKey({ ms: NOW - 3600_000, region: 'us-east-1', hive: true, id: 'other-hive-region' }), flowDoc('x'));
+    bucket.put(dnsKey({ ms: NOW - 3600_000, vpc: 'vpc-0ffffffffffffffff', id: 'other-vpc' }), dnsDoc('x'));
+    bucket.put(flowKey({ ms: NOW - 3600_000, account: ORG_ACCT, region: 'eu-west-1', id: 'other-account' }), flowDoc('x'));
+    const s = source({ accounts: [ACCT], regions: ['eu-west-1'], vpcs: [VPC], logTypes: ['vpcflowlogs', 'vpcdnsquerylogs'] });
+    expect((await s.poll(10)).map((o) => o.key)).toEqual([flow, hive, dns]);
+    expect(bucket.listed.filter((i) => i.Delimiter).map((i) => i.Prefix)).toEqual([`AWSLogs/aws-account-id=${ACCT}/aws-service=vpcflowlogs/`]);
+  });
+
+  it('applies the lookback and complete-day logic per flow-log region and per VPC', async () => {
+    const start = NOW - 6 * DAY;
+    const s = source({ startDate: new Date(start).toISOString().slice(0, 10), lookbackDays: 2, logTypes: ['vpcflowlogs', 'vpcdnsquerylogs'] });
+    for (let d = 0; d <= 6; d++) {
+      bucket.put(flowKey({ ms: start + d * DAY, id: `f${d}` }), flowDoc(String(d)));
+      bucket.put(flowKey({ ms: start + d * DAY, hive: true, id: `h${d}` }), flowDoc(String(d)));
+      bucket.put(dnsKey({ ms: start + d * DAY, id: `q${d}` }), dnsDoc(String(d)));
+    }
+    // A Parquet file in a day that becomes complete: counted once, then its day is not listed again.
+    bucket.put(flowKey({ ms: start, id: 'pq', ext: '.log.parquet' }), Buffer.from('PAR1'));
+    const first = await s.poll(100);
+    expect(first).toHaveLength(21);
+    // Oldest first across the streams: the three files of the first day come first.
+    expect(first.slice(0, 3).every((o) => o.key.includes(`_${stamp(start)}_`))).toBe(true);
+    await commit(first);
+    expect(await s.poll(100)).toEqual([]);
+    for (const prefix of [
+      `AWSLogs/${ACCT}/vpcflowlogs/us-east-1/`,
+      `AWSLogs/aws-account-id=${ACCT}/aws-service=vpcflowlogs/aws-region=us-east-1/`,
+      `AWSLogs/${ACCT}/vpcdnsquerylogs/${VPC}/`,
+    ]) {
+      expect(checkpoints.getCursor('trail', `complete:${prefix}`)).toBe('2026-01-04/2026-01-07');
+    }
+    bucket.listed.length = 0;
+    const lateFlow = bucket.put(flowKey({ ms: NOW - 2 * DAY, id: 'late-window' }), flowDoc('w'));
+    const lateDns = bucket.put(dnsKey({ ms: NOW - 2 * DAY + 60_000, id: 'late-window' }), dnsDoc('w'));
+    bucket.put(flowKey({ ms: NOW - 4 * DAY, id: 'late-complete' }), flowDoc('c'));
+    bucket.put(dnsKey({ ms: NOW - 4 * DAY, id: 'late-complete' }), dnsDoc('c'));
+    expect((await s.poll(100)).map((o) => o.key)).toEqual([lateFlow, lateDns]);
+    const days = bucket.listed.filter((i) => !i.Delimiter).map((i) => i.Prefix!);
+    expect(days.filter((p) => p.startsWith(`AWSLogs/${ACCT}/vpcflowlogs/`)).map((p) => p.split('/').slice(-4, -1).join('-'))).toEqual([
+      '2026-01-08',
+      '2026-01-09',
+      '2026-01-10',
+    ]);
+    expect(days.filter((p) => p.includes('aws-region=')).map((p) => p.split('/').slice(-4, -1).join('/'))).toEqual([
+      'year=2026/month=01/day=08',
+      'year=2026/month=01/day=09',
+      'year=2026/month=01/day=10',
+    ]);
+    expect(s.stats().skipped).toEqual({ parquet: 1, other: 0, digest: 0 });
+  });
+
+  it('rejects a bad log type or VPC id', () => {
+    expect(() => source({ logTypes: [] })).toThrow(/logTypes/);
+    expect(() => source({ logTypes: ['waf' as never] })).toThrow(/log type/);
+    expect(() => source({ vpcs: ['vpc_1'] })).toThrow(/VPC/);
   });
 });

@@ -17,6 +17,13 @@ const KEY = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/10/111122223333_C
 const KEY2 = 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/10/111122223333_CloudTrail_us-east-1_20260110T1205Z_def.json.gz';
 const SPACED = 'my logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/10/111122223333_CloudTrail_us-east-1_20260110T1210Z_g+h.json.gz';
 const NOW = Date.parse('2026-01-10T12:30:00Z');
+const FLOW_KEY = 'AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/01/10/111122223333_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20260110T1215Z_1f1072d1.log.gz';
+const HIVE_FLOW_KEY =
+  'AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=01/day=10/111122223333_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20260110T1220Z_2a2b.log.gz';
+const DNS_KEY =
+  'AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d4e5f60718/2026/01/10/vpc-0a1b2c3d4e5f60718_vpcdnsquerylogs_111122223333_20260110T1215Z_71584702.log.gz';
+const PARQUET_KEY =
+  'AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/01/10/111122223333_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20260110T1215Z_9c9c.log.parquet';
 
 const sqsMock = mockClient(SQSClient);
 const s3Mock = mockClient(S3Client);
@@ -273,5 +280,36 @@ describe('SqsS3Source', () => {
 
   it('rejects a wait time SQS does not allow', () => {
     expect(() => source({ waitTimeSeconds: 21 })).toThrow(/waitTimeSeconds/);
+  });
+
+  it('reads the flow-log and query-log objects notifications announce, and deletes each message after its commit', async () => {
+    queue.push(message('flow', s3Event([FLOW_KEY])), message('hive', sns(s3Event([HIVE_FLOW_KEY]))), message('dns', s3Event([DNS_KEY])));
+    const s = source();
+    const objs = await s.poll(10);
+    expect(objs.map((o) => o.key)).toEqual([FLOW_KEY, HIVE_FLOW_KEY, DNS_KEY].map((k) => `s3://${BUCKET}/${k}`));
+    expect((await objs[0]!.read()).path).toBe(`s3://${BUCKET}/${FLOW_KEY}`);
+    expect(deleted).toEqual([]);
+    await commit([objs[0]!]);
+    expect(deleted).toEqual(['rh-flow']);
+    await commit(objs.slice(1));
+    expect(deleted).toEqual(['rh-flow', 'rh-hive', 'rh-dns']);
+    expect(new Set(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key))).toEqual(new Set([FLOW_KEY, HIVE_FLOW_KEY, DNS_KEY]));
+  });
+
+  it('acks Parquet flow logs and unknown objects without reading them, counting them', async () => {
+    queue.push(
+      message('parquet', s3Event([PARQUET_KEY])),
+      message('unknown', s3Event(['exports/2026/01/10/report.csv', 'elsewhere/flows.log.gz'])),
+      message('mixed', s3Event([PARQUET_KEY.replace('9c9c', '8d8d'), FLOW_KEY])),
+    );
+    const s = source();
+    const objs = await s.poll(10);
+    expect(objs.map((o) => o.key)).toEqual([`s3://${BUCKET}/${FLOW_KEY}`]);
+    expect(deleted).toEqual(['rh-parquet', 'rh-unknown']);
+    await commit(objs);
+    expect(deleted).toEqual(['rh-parquet', 'rh-unknown', 'rh-mixed']);
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(1);
+    expect(s.stats()).toMatchObject({ backlog: 0, skipped: { parquet: 2, other: 2, digest: 0 } });
+    expect(s.drainErrors()).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError, InputError } from '../core/errors.js';
 import type { CheckpointStore } from './checkpoint.js';
-import { isCloudTrailLogKey, readS3Object } from './s3.js';
+import { classifyAnnouncedKey, readS3Object, type S3SourceStats, type SkippedCounts } from './s3.js';
 import { PolledSource, SourceError, type SourceObject } from './source.js';
 
 export interface SqsS3SourceOptions {
@@ -99,8 +99,10 @@ interface MessageGroup {
 }
 
 /**
- * S3 event notifications from an SQS queue as a source. A message is deleted only after every object it announced
- * is committed (or was already done), so a crash before that leaves it on the queue to be received again, and the
+ * S3 event notifications from an SQS queue as a source. Announced objects are read by the log type their key's path
+ * names (as `sniffPath`): CloudTrail `.json.gz` (not digests), VPC Flow Logs and Route 53 Resolver query logs
+ * `.log.gz` / `.log`; Parquet and other objects are acked without reading and counted. A message is deleted only
+ * after every object it announced is committed (or was already done), so a crash before that leaves it on the queue to be received again, and the
  * checkpoint turns the repeat into an immediate ack. A message that cannot be understood is reported and left on the
  * queue, so the queue's redrive policy moves it to the dead-letter queue instead of it being lost silently.
  */
@@ -114,6 +116,8 @@ export class SqsS3Source extends PolledSource {
   private inFlight = new Set<SourceObject>();
   /** Ids of bad messages already reported: one comes back after every visibility timeout until it is redriven. */
   private reported = new Set<string>();
+  /** Announced objects acked without reading, by reason. */
+  private readonly skipped: SkippedCounts = { digest: 0, parquet: 0, other: 0 };
 
   constructor(o: SqsS3SourceOptions) {
     super(o.name);
@@ -127,6 +131,10 @@ export class SqsS3Source extends PolledSource {
 
   poll(max: number, signal?: AbortSignal): Promise<SourceObject[]> {
     return this.recordingError(() => this.pollInner(max, signal));
+  }
+
+  override stats(): S3SourceStats {
+    return { ...super.stats(), skipped: { ...this.skipped } };
   }
 
   protected backlog(): number {
@@ -177,8 +185,13 @@ export class SqsS3Source extends PolledSource {
       const seen = new Set<string>();
       for (const a of parsed.objects) {
         const key = `s3://${a.bucket}/${a.key}`;
-        if (!isCloudTrailLogKey(a.key) || seen.has(key)) continue;
+        if (seen.has(key)) continue;
         seen.add(key);
+        const verdict = classifyAnnouncedKey(a.key);
+        if (verdict !== 'log') {
+          this.skipped[verdict]++;
+          continue;
+        }
         let version = a.etag ? stripQuotes(a.etag) : undefined;
         let modifiedAt = a.eventTime;
         if (version === undefined) {
