@@ -1,4 +1,7 @@
+import { detector as commandAndControlDns } from './dns/backdoor-ec2-c-and-c-activity-b-dns.js';
+import { detector as bitcoinToolDns } from './dns/crypto-currency-ec2-bitcoin-tool-b-dns.js';
 import { detector as maliciousDomainRequestCustom } from './dns/impact-ec2-malicious-domain-request-custom.js';
+import { detector as dnsDataExfiltration } from './dns/trojan-ec2-dns-data-exfiltration.js';
 import { detector as metadataDnsRebind } from './dns/unauthorized-access-ec2-metadata-dns-rebind.js';
 import type { DnsDetector, FlowDetector } from './types.js';
 import { detector as spambot } from './vpcflow/backdoor-ec2-spambot.js';
@@ -23,4 +26,10 @@ export const FLOW_DETECTORS: readonly FlowDetector<any>[] = [
 ];
 
 /** Detectors over Route 53 Resolver query logs, one module per finding type under dns/. */
-export const DNS_DETECTORS: readonly DnsDetector<any>[] = [maliciousDomainRequestCustom, metadataDnsRebind];
+export const DNS_DETECTORS: readonly DnsDetector<any>[] = [
+  maliciousDomainRequestCustom,
+  metadataDnsRebind,
+  commandAndControlDns,
+  bitcoinToolDns,
+  dnsDataExfiltration,
+];
