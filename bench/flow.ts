@@ -7,7 +7,6 @@
  * Writes bench/out/flow/ (the corpus, reused when it matches) and bench/out/flow-results.json.
  */
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,33 +16,12 @@ import { fixedClock } from '../src/core/clock.js';
 import { validateConfig } from '../src/pipeline/config.js';
 import { buildContext } from '../src/pipeline/context.js';
 import { runDetect } from '../src/pipeline/detect.js';
+import { Rng } from './generate-cloudtrail.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out', 'flow');
 const PER_FILE = 20_000;
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
-
-/** sfc32: a small seeded PRNG (the corpus is the same for the same options). */
-function rng(seed: string): () => number {
-  const h = createHash('sha256').update(seed).digest();
-  let a = h.readUInt32LE(0);
-  let b = h.readUInt32LE(4);
-  let c = h.readUInt32LE(8);
-  let d = h.readUInt32LE(12);
-  return () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Writes the corpus: 200 interfaces of 10.0.x.y talking to public addresses (HTTPS, DNS, NTP), inbound probes that are
@@ -53,8 +31,9 @@ function generate(records: number, seed: string): void {
   rmSync(OUT, { recursive: true, force: true });
   const dir = join(OUT, 'AWSLogs', '111122223333', 'vpcflowlogs', 'us-east-1', '2026', '11', '20');
   mkdirSync(dir, { recursive: true });
-  const r = rng(seed);
-  const pick = (n: number) => Math.floor(r() * n);
+  const rng = new Rng(seed);
+  const r = () => rng.float();
+  const pick = (n: number) => rng.int(n);
   const start0 = Date.parse('2026-11-20T00:00:00Z') / 1000;
   let lines: string[] = [];
   let file = 0;
