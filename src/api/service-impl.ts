@@ -191,6 +191,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
       },
     },
     sources: d.sources,
+    attribution: () => (d.ctx.enrichment?.loaded?.describe() ?? []).flatMap((x) => (x.attribution ? [x.attribution] : [])),
     actions(limit = 200) {
       const rows = db.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT ?').all(limit) as Array<Omit<ActionRecord, 'at'> & { at: number }>;
       return rows.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, subject: r.subject, detail: r.detail }));

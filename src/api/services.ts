@@ -23,6 +23,8 @@ export interface AppEnv {
     caller: Caller;
     /** The session's CSRF token (empty for token callers); forms post it as `_csrf`, scripts send `x-csrf-token`. */
     csrf: string;
+    /** Attributions the data sources' licences ask for wherever results are shown (set by the console). */
+    attribution?: string[];
   };
 }
 
@@ -105,6 +107,8 @@ export interface Services {
   };
   /** The service's sources and their state (for the console's status line). */
   sources(): SourceStatus[];
+  /** Attributions of the address databases in use (their licences ask for them wherever results are shown). */
+  attribution(): string[];
 }
 
 /** Session handling the console's login form uses (implemented in src/api/auth.ts). */

@@ -32,6 +32,8 @@ h3 { font-size: 1rem; margin: 1rem 0 0.4rem; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 0.5rem; padding: 0.75rem 1rem; margin-bottom: 1rem; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
 .muted { color: var(--muted); }
+footer.attribution { padding: 0 1.25rem 1.5rem; font-size: 0.75rem; }
+footer.attribution p { margin: 0.15rem 0; }
 .error { background: #fff1f0; border: 1px solid #d91515; color: #7a0d0d; border-radius: 0.4rem; padding: 0.6rem 0.9rem; margin: 0.75rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .notice { background: #f2f8fd; border: 1px solid #0972d3; border-radius: 0.4rem; padding: 0.6rem 0.9rem; margin: 0.75rem 0; }
 table { border-collapse: collapse; width: 100%; background: var(--panel); }

@@ -114,6 +114,7 @@ function services(): Services {
       audit: () => [],
     },
     sources: () => [{ name: 'folder', kind: 'folder', backlog: 0, lastError: XSS }],
+    attribution: () => [`IP Geolocation by DB-IP (https://db-ip.com/) ${XSS}`],
   };
 }
 
@@ -193,6 +194,8 @@ describe('console pages', () => {
     expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expectSafe(html);
+    // The address databases' attribution is on every page (their licence asks for it), escaped like everything else.
+    expect(html).toContain('IP Geolocation by DB-IP (https://db-ip.com/) &lt;img');
     // The investigation links end at the finding's last activity.
     expect(html).toContain('/principal?who=AKIAXSS&amp;window=1h&amp;at=2021-03-08T18%3A00%3A00.000Z');
   });

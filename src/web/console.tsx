@@ -70,7 +70,7 @@ function isResponder(c: C): boolean {
 function page(c: C, title: string, nav: NavKey, body: Child, status: 200 | 400 | 401 | 403 | 404 | 500 = 200) {
   securityHeaders(c);
   return c.html(
-    <Layout title={title} caller={callerOf(c)} csrf={csrfOf(c)} nav={nav}>
+    <Layout title={title} caller={callerOf(c)} csrf={csrfOf(c)} nav={nav} attribution={c.get('attribution')}>
       {body}
     </Layout>,
     status,
@@ -149,6 +149,11 @@ function parseAt(text: string | undefined, now: number): number | undefined {
 
 export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthApi): void {
   const now = () => services.clock.now();
+  // The address databases' licences ask for their attribution wherever enriched results are shown: every page's footer.
+  app.use('*', async (c, next) => {
+    c.set('attribution', services.attribution());
+    await next();
+  });
   const notFoundAware =
     (fn: Handler): Handler =>
     async (c) => {

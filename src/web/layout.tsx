@@ -23,6 +23,8 @@ export interface PageProps {
   caller?: Caller | undefined;
   csrf: string;
   nav?: NavKey;
+  /** Data attributions shown in the footer (the address databases' licences ask for them). */
+  attribution?: string[] | undefined;
   children?: Child;
 }
 
@@ -66,6 +68,13 @@ export function Layout(p: PageProps) {
           ) : null}
         </header>
         <main>{p.children}</main>
+        {p.attribution && p.attribution.length > 0 ? (
+          <footer class="muted attribution">
+            {p.attribution.map((a) => (
+              <p>{a}</p>
+            ))}
+          </footer>
+        ) : null}
       </body>
     </html>
   );

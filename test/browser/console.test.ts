@@ -173,6 +173,8 @@ describe('console in a browser', () => {
     }
     expect(await textOf(page.locator('header .who'))).toContain('alice');
     expect(await textOf(page.locator('header .who'))).toContain('responder');
+    // The packaged address databases' attribution (their licence asks for it wherever results are shown).
+    expect(await textOf(page.locator('footer.attribution'))).toContain('db-ip.com');
     await shot('02-findings');
   });
 
