@@ -1,6 +1,7 @@
 import type { FindingAction, FindingResource, NetworkConnectionAction, PortDetails } from '../core/finding.js';
 import { formatIp, type Ip } from '../core/ip.js';
 import type { DnsQuery, FlowRecord } from '../core/network.js';
+import { threatEvidence } from './common.js';
 import type { DetectContext, Hit } from './types.js';
 
 /** GuardDuty's `portName` for well-known ports (the names it shows); anything else is `Unknown`. */
@@ -152,4 +153,58 @@ function ipDetailsOf(ip: Ip): { privateIpAddress: string } | { ipv6Addresses: st
 /** `dnsRequestAction` of a query: the domain, the transport, and whether DNS Firewall blocked it. */
 export function dnsAction(q: DnsQuery): FindingAction {
   return { actionType: 'DNS_REQUEST', dnsRequestAction: { domain: q.queryName, protocol: q.transport, blocked: q.firewallRuleAction === 'BLOCK' } };
+}
+
+/**
+ * A hit about one DNS query of an instance: resource, `DNS_REQUEST` action, aggregation by instance (or source) and
+ * the queried domain, threat evidence when lists matched, and the note when the instance is unknown. `text` gets the
+ * instance's description ("EC2 instance i-..." or the source) for the title and description.
+ */
+export function dnsHit(
+  q: DnsQuery,
+  o: { type: string; severity: number; lists?: string[]; text: (who: string) => { title: string; description: string } },
+): Hit {
+  const who = dnsInstance(q);
+  const evidence = o.lists ? threatEvidence(o.lists) : undefined;
+  const info = { ...evidence?.additionalInfo, ...who.note };
+  return {
+    type: o.type,
+    severity: o.severity,
+    ...dnsHitBase(q),
+    key: [q.instanceId ?? q.srcText, q.queryName],
+    resource: who.resource,
+    action: dnsAction(q),
+    resourceRole: 'ACTOR',
+    ...(evidence ? { threatListNames: evidence.threatListNames } : {}),
+    ...(Object.keys(info).length > 0 ? { additionalInfo: info } : {}),
+    ...o.text(who.name),
+  };
+}
+
+/**
+ * A hit about a connection between an instance and a threat-listed remote address: one finding per instance (or
+ * interface) and remote address, `NETWORK_CONNECTION` action, the lists as evidence, the instance note when unknown.
+ */
+export function flowThreatHit(
+  r: FlowRecord,
+  ctx: DetectContext,
+  sides: FlowSides,
+  o: { type: string; severity: number; lists: string[]; text: (who: string, remote: string) => { title: string; description: string } },
+): Hit {
+  const instanceId = flowInstance(r, ctx);
+  const who = instanceText(r, instanceId);
+  const remote = formatIp(sides.remote);
+  const evidence = threatEvidence(o.lists);
+  return {
+    type: o.type,
+    severity: o.severity,
+    ...flowHitBase(r),
+    key: [instanceId ?? r.interfaceId, remote],
+    resource: instanceResource(r, instanceId, sides.local),
+    action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: networkConnectionAction(r, sides) },
+    resourceRole: sides.direction === 'OUTBOUND' ? 'ACTOR' : 'TARGET',
+    ...evidence,
+    additionalInfo: { ...evidence.additionalInfo, ...who.note },
+    ...o.text(who.name, remote),
+  };
 }

@@ -3,8 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { SEVERITY } from '../../core/finding.js';
 import type { DnsQuery } from '../../core/network.js';
 import { DomainIndex } from '../../intel/domain-index.js';
-import { threatEvidence } from '../common.js';
-import { dnsAction, dnsHitBase, dnsInstance } from '../network-common.js';
+import { dnsHit } from '../network-common.js';
 import type { DetectContext, DnsDetector, LogCase } from '../types.js';
 import { query } from './impact-ec2-malicious-domain-request-custom.js';
 
@@ -132,21 +131,15 @@ export function domainIntelDetector(spec: DomainIntelSpec): DnsDetector<DomainIn
       if (builtin) s.counters.builtinMatches++;
       if (configured && configured.length > 0) s.counters.configuredMatches++;
       const lists = [...(builtin ?? []), ...(configured ?? [])];
-      const who = dnsInstance(q);
-      const evidence = threatEvidence(lists);
-      return {
+      return dnsHit(q, {
         type: spec.findingType,
         severity: SEVERITY.High,
-        ...dnsHitBase(q),
-        key: [q.instanceId ?? q.srcText, q.queryName],
-        resource: who.resource,
-        action: dnsAction(q),
-        resourceRole: 'ACTOR',
-        ...evidence,
-        additionalInfo: { ...evidence.additionalInfo, ...who.note },
-        title: `${who.name} is querying a domain name associated with ${spec.association}.`,
-        description: `${who.name} is querying ${q.queryName}, a domain name associated with ${spec.association} (on ${lists.join(', ')}). ${spec.consequence}`,
-      };
+        lists,
+        text: (who) => ({
+          title: `${who} is querying a domain name associated with ${spec.association}.`,
+          description: `${who} is querying ${q.queryName}, a domain name associated with ${spec.association} (on ${lists.join(', ')}). ${spec.consequence}`,
+        }),
+      });
     },
 
     cases: spec.cases,

@@ -1,6 +1,5 @@
 import { SEVERITY } from '../../core/finding.js';
-import { threatEvidence } from '../common.js';
-import { dnsAction, dnsHitBase, dnsInstance } from '../network-common.js';
+import { dnsHit } from '../network-common.js';
 import type { DnsDetector } from '../types.js';
 
 /**
@@ -40,21 +39,15 @@ export const detector: DnsDetector = {
   evaluate(q, ctx) {
     const lists = ctx.intel.domainThreat(q.queryName);
     if (!lists) return undefined;
-    const who = dnsInstance(q);
-    const evidence = threatEvidence(lists);
-    return {
+    return dnsHit(q, {
       type: this.meta.findingType,
       severity: this.meta.severity,
-      ...dnsHitBase(q),
-      key: [q.instanceId ?? q.srcText, q.queryName],
-      resource: who.resource,
-      action: dnsAction(q),
-      resourceRole: 'ACTOR',
-      ...evidence,
-      additionalInfo: { ...evidence.additionalInfo, ...who.note },
-      title: `${who.name} is querying a domain on a custom threat list.`,
-      description: `${who.name} is querying domain ${q.queryName}, which is on the custom threat list ${lists.join(', ')}.`,
-    };
+      lists,
+      text: (who) => ({
+        title: `${who} is querying a domain on a custom threat list.`,
+        description: `${who} is querying domain ${q.queryName}, which is on the custom threat list ${lists.join(', ')}.`,
+      }),
+    });
   },
 
   cases: [

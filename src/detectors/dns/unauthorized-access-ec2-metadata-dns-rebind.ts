@@ -1,5 +1,5 @@
 import { SEVERITY } from '../../core/finding.js';
-import { dnsAction, dnsHitBase, dnsInstance } from '../network-common.js';
+import { dnsHit } from '../network-common.js';
 import type { DnsDetector } from '../types.js';
 import { query } from './impact-ec2-malicious-domain-request-custom.js';
 
@@ -28,19 +28,14 @@ export const detector: DnsDetector = {
     if (LEGITIMATE.has(q.queryName) || q.queryName.endsWith('.compute.internal')) return undefined;
     const hit = q.answers.some((a) => (a.type === 'A' || a.type === 'AAAA') && METADATA.has(a.rdata.toLowerCase()));
     if (!hit) return undefined;
-    const who = dnsInstance(q);
-    return {
+    return dnsHit(q, {
       type: this.meta.findingType,
       severity: this.meta.severity,
-      ...dnsHitBase(q),
-      key: [q.instanceId ?? q.srcText, q.queryName],
-      resource: who.resource,
-      action: dnsAction(q),
-      resourceRole: 'ACTOR',
-      ...(who.note ? { additionalInfo: who.note } : {}),
-      title: `${who.name} is performing DNS lookups that resolve to the instance metadata service.`,
-      description: `${who.name} resolved ${q.queryName} to the instance metadata service address: a DNS rebinding technique used to reach the metadata service and steal the instance's credentials.`,
-    };
+      text: (who) => ({
+        title: `${who} is performing DNS lookups that resolve to the instance metadata service.`,
+        description: `${who} resolved ${q.queryName} to the instance metadata service address: a DNS rebinding technique used to reach the metadata service and steal the instance's credentials.`,
+      }),
+    });
   },
 
   cases: [

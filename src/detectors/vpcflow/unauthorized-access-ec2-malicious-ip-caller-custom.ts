@@ -1,7 +1,5 @@
 import { SEVERITY } from '../../core/finding.js';
-import { formatIp } from '../../core/ip.js';
-import { threatEvidence } from '../common.js';
-import { flowHitBase, flowInstance, flowSides, instanceResource, instanceText, networkConnectionAction } from '../network-common.js';
+import { flowSides, flowThreatHit } from '../network-common.js';
 import type { FlowDetector } from '../types.js';
 
 /**
@@ -32,24 +30,15 @@ export const detector: FlowDetector = {
     if (!lists) return undefined;
     const sides = flowSides(r, dstLists !== undefined);
     if (!sides) return undefined;
-    const instanceId = flowInstance(r, ctx);
-    const who = instanceText(r, instanceId);
-    const remote = formatIp(sides.remote);
-    const listText = lists.join(', ');
-    const evidence = threatEvidence(lists);
-    return {
+    return flowThreatHit(r, ctx, sides, {
       type: this.meta.findingType,
       severity: this.meta.severity,
-      ...flowHitBase(r),
-      key: [instanceId ?? r.interfaceId, remote],
-      resource: instanceResource(r, instanceId, sides.local),
-      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: networkConnectionAction(r, sides) },
-      resourceRole: sides.direction === 'OUTBOUND' ? 'ACTOR' : 'TARGET',
-      ...evidence,
-      additionalInfo: { ...evidence.additionalInfo, ...who.note },
-      title: `${who.name} is communicating with an IP address on a custom threat list.`,
-      description: `${who.name} is communicating ${sides.direction.toLowerCase()} with IP address ${remote} on the custom threat list ${listText}.`,
-    };
+      lists,
+      text: (who, remote) => ({
+        title: `${who} is communicating with an IP address on a custom threat list.`,
+        description: `${who} is communicating ${sides.direction.toLowerCase()} with IP address ${remote} on the custom threat list ${lists.join(', ')}.`,
+      }),
+    });
   },
 
   cases: [

@@ -1,7 +1,5 @@
 import { SEVERITY } from '../../core/finding.js';
-import { formatIp } from '../../core/ip.js';
-import { threatEvidence } from '../common.js';
-import { flowHitBase, flowInstance, flowSides, instanceResource, instanceText, networkConnectionAction } from '../network-common.js';
+import { flowSides, flowThreatHit } from '../network-common.js';
 import type { FlowDetector, LogCase } from '../types.js';
 
 /**
@@ -59,23 +57,15 @@ export const detector: FlowDetector<TorClientState> = {
     const sides = flowSides(r, true);
     if (!sides) return undefined;
     s.counters.torConnections++;
-    const instanceId = flowInstance(r, ctx);
-    const who = instanceText(r, instanceId);
-    const remote = formatIp(sides.remote);
-    const evidence = threatEvidence(lists);
-    return {
+    return flowThreatHit(r, ctx, sides, {
       type: this.meta.findingType,
       severity: this.meta.severity,
-      ...flowHitBase(r),
-      key: [instanceId ?? r.interfaceId, remote],
-      resource: instanceResource(r, instanceId, sides.local),
-      action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: networkConnectionAction(r, sides) },
-      resourceRole: 'ACTOR',
-      ...evidence,
-      additionalInfo: { ...evidence.additionalInfo, ...who.note },
-      title: `${who.name} is making connections to a Tor node.`,
-      description: `${who.name} is making connections to ${remote}, a Tor node (on the list ${lists.join(', ')}). Tor nodes are the entry points of the Tor network: the instance may be compromised and acting as a Tor client.`,
-    };
+      lists,
+      text: (who, remote) => ({
+        title: `${who} is making connections to a Tor node.`,
+        description: `${who} is making connections to ${remote}, a Tor node (on the list ${lists.join(', ')}). Tor nodes are the entry points of the Tor network: the instance may be compromised and acting as a Tor client.`,
+      }),
+    });
   },
 
   cases: cases(),
