@@ -49,7 +49,6 @@ export class Service {
   private stopped = false;
   private deliverTimer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
-  private delivering?: Promise<void>;
   private deliveryChain: Promise<void> = Promise.resolve();
   private readonly controller = new AbortController();
 
@@ -62,7 +61,7 @@ export class Service {
     const every = this.o.deliverEveryMs ?? 1000;
     const tick = () => {
       if (this.stopped) return;
-      this.delivering = this.deliverOnce().finally(() => {
+      void this.deliverOnce().finally(() => {
         if (!this.stopped) this.deliverTimer = setTimeout(tick, every);
       });
     };
@@ -130,7 +129,7 @@ export class Service {
     clearTimeout(this.deliverTimer);
     clearInterval(this.retentionTimer);
     await Promise.allSettled(this.loops.map((l) => l.running));
-    await this.delivering?.catch(() => {});
+    await this.deliveryChain; // the pass in flight (passes report their own errors: the chain never rejects)
     try {
       this.o.ingestor.flush();
     } catch (err) {
