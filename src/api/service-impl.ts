@@ -4,11 +4,11 @@ import { NotFoundError, UsageError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { DetectContext } from '../detectors/types.js';
 import type { FindingStore } from '../findings/store.js';
-import type { AwsRanges } from '../intel/aws-ranges.js';
 import { Intel } from '../intel/intel.js';
 import type { ListStore, StoredList } from '../intel/list-store.js';
-import type { DomainList, IpList } from '../intel/threat-list.js';
+import type { IpList } from '../intel/threat-list.js';
 import type { Config } from '../pipeline/config.js';
+import type { ConfigLists } from '../pipeline/context.js';
 import type { RemediationResult } from '../targets/remediation/remediator.js';
 import { RemediationTarget } from '../targets/remediation/target.js';
 import type { Target } from '../targets/types.js';
@@ -22,7 +22,7 @@ export interface ServicesDeps {
   lists: ListStore;
   /** The lists named in the configuration, parsed (they are merged with the active uploaded ones). */
   /** The lists named in the configuration as they are now (a reloaded file replaces its list). */
-  configLists: { readonly threat: IpList[]; readonly trusted: IpList[]; readonly domains: DomainList[]; awsRanges: AwsRanges };
+  configLists: ConfigLists;
   targets: Map<string, Target>;
   sources: () => SourceStatus[];
 }
@@ -76,7 +76,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
   /** Rebuilds the detection context's lists: the configuration's plus the active uploaded ones. */
   const rebuildIntel = () => {
     d.ctx.intel = new Intel(
-      d.configLists.awsRanges,
+      d.ctx.intel.awsRanges,
       [...d.configLists.threat, ...d.lists.active('threat')],
       [...d.configLists.trusted, ...d.lists.active('trusted')],
       d.configLists.domains,

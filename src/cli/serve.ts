@@ -10,12 +10,13 @@ import { createServices, type ServicesImpl } from '../api/service-impl.js';
 import type { AppEnv } from '../api/services.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ConfigError, UsageError } from '../core/errors.js';
+import type { DetectContext } from '../detectors/types.js';
 import { FindingStore } from '../findings/store.js';
 import { ListStore } from '../intel/list-store.js';
 import { type ListChange, watchDomainList, watchList } from '../intel/threat-list.js';
 import { buildBus } from '../pipeline/bus.js';
 import { type Config, listSpec, type SourceConfig } from '../pipeline/config.js';
-import { buildContext } from '../pipeline/context.js';
+import { buildContext, type ConfigLists } from '../pipeline/context.js';
 import { Ingestor } from '../pipeline/ingest.js';
 import { Metrics } from '../pipeline/metrics.js';
 import { Service, type ServiceOptions } from '../pipeline/service.js';
@@ -73,9 +74,6 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
   const tokens = resolveTokens(config, env);
   if (config.serve.users.length === 0 && tokens.length === 0) log('no users or tokens are configured: nobody can use the console or the API');
 
-  const ctx = await buildContext(config, env, log);
-  // A long-running service opens the address databases once, now, so that a bad path stops it before it starts.
-  await ctx.enrichment?.load();
   // The configuration's list files are watched: a changed file is reloaded and the index rebuilt, while detection
   // state (aggregates, instance credentials) stays; a file that no longer parses leaves the previous list in force.
   let services: ServicesImpl | undefined;
@@ -93,7 +91,7 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
     Promise.all(config.threatDomainLists.map((l) => watchDomainList(listSpec(l), reload('domain'), watch))),
   ]);
   const watchers = [...threatW, ...trustedW, ...domainW];
-  const configLists = {
+  const configLists: ConfigLists = {
     get threat() {
       return threatW.map((w) => w.current);
     },
@@ -103,8 +101,16 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
     get domains() {
       return domainW.map((w) => w.current);
     },
-    awsRanges: ctx.intel.awsRanges,
   };
+  let ctx: DetectContext;
+  try {
+    ctx = await buildContext(config, env, log, configLists);
+    // A long-running service opens the address databases once, now, so that a bad path stops it before it starts.
+    await ctx.enrichment?.load();
+  } catch (err) {
+    for (const w of watchers) w.stop();
+    throw err;
+  }
   const store = new FindingStore(config.db);
   const clients: Array<{ destroy(): void }> = [];
   try {

@@ -4,16 +4,31 @@ import type { DetectContext } from '../detectors/types.js';
 import { resolveAwsRanges } from '../intel/aws-ranges.js';
 import { LazyEnricher } from '../intel/enrich.js';
 import { Intel } from '../intel/intel.js';
-import { loadDomainList, loadIpList } from '../intel/threat-list.js';
+import { type DomainList, type IpList, loadDomainList, loadIpList } from '../intel/threat-list.js';
 import { type Config, listSpec } from './config.js';
 
-/** Loads and compiles everything detection needs (lists, AWS ranges, classification table), once. */
-export async function buildContext(config: Config, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = () => {}): Promise<DetectContext> {
+/** The configuration's lists, parsed. */
+export interface ConfigLists {
+  threat: IpList[];
+  trusted: IpList[];
+  domains: DomainList[];
+}
+
+/**
+ * Loads and compiles everything detection needs (lists, AWS ranges, classification table), once. `lists`: the
+ * configuration's lists already loaded (serve loads them through its file watchers), so they are not read twice.
+ */
+export async function buildContext(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => {},
+  lists?: ConfigLists,
+): Promise<DetectContext> {
   const [awsRanges, threats, trusted, domains] = await Promise.all([
     resolveAwsRanges(config.awsIpRanges, env, warn),
-    Promise.all(config.threatLists.map((l) => loadIpList(listSpec(l)))),
-    Promise.all(config.trustedLists.map((l) => loadIpList(l))),
-    Promise.all(config.threatDomainLists.map((l) => loadDomainList(listSpec(l)))),
+    lists?.threat ?? Promise.all(config.threatLists.map((l) => loadIpList(listSpec(l)))),
+    lists?.trusted ?? Promise.all(config.trustedLists.map((l) => loadIpList(l))),
+    lists?.domains ?? Promise.all(config.threatDomainLists.map((l) => loadDomainList(listSpec(l)))),
   ]);
   const names = new Map<string, string>();
   for (const t of threats) {
