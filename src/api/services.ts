@@ -25,6 +25,8 @@ export interface AppEnv {
     csrf: string;
     /** Attributions the data sources' licences ask for wherever results are shown (set by the console). */
     attribution?: string[];
+    /** Pages beyond the standard ones (e.g. the lab's inbox), for the navigation (set by the console). */
+    extraNav?: { href: string; label: string; key: string }[];
   };
 }
 

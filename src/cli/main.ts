@@ -18,6 +18,7 @@ import { createTarget } from '../targets/registry.js';
 import type { RemediationTarget } from '../targets/remediation/target.js';
 import { parseDuration, parseTimeArg } from './duration.js';
 import { eventsTable, findingsTable, safeText, table } from './render.js';
+import { registerRespond } from './respond.js';
 import { startServe } from './serve.js';
 import { runTestPattern } from './test-pattern.js';
 
@@ -29,7 +30,7 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-const defaultIo = (): Io => ({
+export const defaultIo = (): Io => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   isTTY: Boolean(process.stderr.isTTY),
@@ -41,8 +42,14 @@ export const EXIT = { ok: 0, rejected: 1, usage: 2 } as const;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * A command group added by a later stage (the lab): imports flow downstream only, so `src/main.ts` hands the later
+ * stages' commands to the CLI instead of the CLI importing them. `setExit` sets the process's exit code.
+ */
+export type CliExtension = (program: Command, io: Io, setExit: (code: number) => void) => void;
+
 /** The CLI. Returns the exit code instead of exiting, so it can run in-process in tests. */
-export async function main(argv: string[], io: Io = defaultIo()): Promise<number> {
+export async function main(argv: string[], io: Io = defaultIo(), extensions: CliExtension[] = []): Promise<number> {
   let exitCode: number = EXIT.ok;
   /** Colours only on a terminal, and never when NO_COLOR is set (no-color.org). */
   const colour = io.isTTY && !io.env.NO_COLOR;
@@ -366,6 +373,14 @@ export async function main(argv: string[], io: Io = defaultIo()): Promise<number
         io.stdout(
           `Address database (${d.role}): ${d.paths.join(', ')} [${d.source}${d.buildDate ? `, ${d.buildDate}` : ''}]; licence: ${d.licence}${d.attribution ? `; ${d.attribution}` : ''}\n`,
         );
+    });
+
+  registerRespond(program, io, (code) => {
+    exitCode = code;
+  });
+  for (const extend of extensions)
+    extend(program, io, (code) => {
+      exitCode = code;
     });
 
   try {

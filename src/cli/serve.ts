@@ -26,7 +26,7 @@ import { S3Source } from '../sources/s3.js';
 import type { LogSource } from '../sources/source.js';
 import { SqsS3Source } from '../sources/sqs.js';
 import type { RemediationOverrides } from '../targets/remediation/target.js';
-import { mountConsole } from '../web/console.js';
+import { type ConsoleExtras, mountConsole } from '../web/console.js';
 
 export interface ServeOptions {
   config: Config;
@@ -41,6 +41,8 @@ export interface ServeOptions {
   remediation?: RemediationOverrides;
   /** Called after each committed batch of a source. */
   onBatch?: ServiceOptions['onBatch'];
+  /** Pages a composition adds to the console (the lab's inbox). */
+  console?: ConsoleExtras;
 }
 
 export interface RunningServe {
@@ -154,7 +156,14 @@ export async function composeServe(o: ServeOptions): Promise<ServeComposition> {
       sources: () => service.status(),
     });
     services = s;
-    const app = createApp({ services: s, auth, metrics, service, maxIngestBytes: config.serve.maxIngestBytes, mount: (a) => mountConsole(a, s, auth) });
+    const app = createApp({
+      services: s,
+      auth,
+      metrics,
+      service,
+      maxIngestBytes: config.serve.maxIngestBytes,
+      mount: (a) => mountConsole(a, s, auth, o.console ?? {}),
+    });
     return {
       app,
       services: s,

@@ -13,6 +13,7 @@ import { ErrorBox, Layout, type NavKey, seg } from './layout.js';
 import { type ListForm, ListsView, RulesView } from './pages/config.js';
 import { FindingView } from './pages/finding.js';
 import { FindingsView, parseListParams, toQuery } from './pages/findings.js';
+import { type InboxSource, InboxView } from './pages/inbox.js';
 import { LoginPage, safeNext } from './pages/login.js';
 import { PrincipalView, WINDOWS, type WindowName } from './pages/principal.js';
 import { AuditView, PlanView, ResultView } from './pages/response.js';
@@ -70,7 +71,7 @@ function isResponder(c: C): boolean {
 function page(c: C, title: string, nav: NavKey, body: Child, status: 200 | 400 | 401 | 403 | 404 | 500 = 200) {
   securityHeaders(c);
   return c.html(
-    <Layout title={title} caller={callerOf(c)} csrf={csrfOf(c)} nav={nav} attribution={c.get('attribution')}>
+    <Layout title={title} caller={callerOf(c)} csrf={csrfOf(c)} nav={nav} attribution={c.get('attribution')} extraNav={c.get('extraNav')}>
       {body}
     </Layout>,
     status,
@@ -147,11 +148,18 @@ function parseAt(text: string | undefined, now: number): number | undefined {
   return Math.min(ms, now + DAY);
 }
 
-export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthApi): void {
+/** What a composition adds to the console: the lab's in-process mailbox, shown read-only to viewers. */
+export interface ConsoleExtras {
+  inbox?: InboxSource;
+}
+
+export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthApi, extras: ConsoleExtras = {}): void {
   const now = () => services.clock.now();
+  const extraNav = extras.inbox ? [{ href: '/inbox', label: 'Inbox', key: 'inbox' }] : undefined;
   // The address databases' licences ask for their attribution wherever enriched results are shown: every page's footer.
   app.use('*', async (c, next) => {
     c.set('attribution', services.attribution());
+    if (extraNav) c.set('extraNav', extraNav);
     await next();
   });
   const notFoundAware =
@@ -409,6 +417,14 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
       return c.redirect('/suppression', 303);
     }),
   );
+
+  // The lab's mailbox (only when the composition has one).
+  const inbox = extras.inbox;
+  if (inbox)
+    app.get(
+      '/inbox',
+      viewer((c) => page(c, 'Inbox', 'inbox', <InboxView inbox={inbox} />)),
+    );
 
   // Rules and targets.
   app.get(

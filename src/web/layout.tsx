@@ -16,7 +16,7 @@ export const NAV = [
   { href: '/lists', label: 'Lists', key: 'lists' },
   { href: '/audit', label: 'Audit', key: 'audit' },
 ] as const;
-export type NavKey = (typeof NAV)[number]['key'] | 'none';
+export type NavKey = (typeof NAV)[number]['key'] | 'inbox' | 'none';
 
 export interface PageProps {
   title: string;
@@ -25,6 +25,8 @@ export interface PageProps {
   nav?: NavKey;
   /** Data attributions shown in the footer (the address databases' licences ask for them). */
   attribution?: string[] | undefined;
+  /** Pages beyond the standard ones (the lab's inbox). */
+  extraNav?: { href: string; label: string; key: string }[] | undefined;
   children?: Child;
 }
 
@@ -46,7 +48,7 @@ export function Layout(p: PageProps) {
           </a>
           {p.caller ? (
             <nav aria-label="Main">
-              {NAV.map((n) => (
+              {[...NAV, ...(p.extraNav ?? [])].map((n) => (
                 <a href={n.href} class={p.nav === n.key ? 'current' : undefined} aria-current={p.nav === n.key ? 'page' : undefined}>
                   {n.label}
                 </a>
