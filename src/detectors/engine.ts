@@ -1,5 +1,7 @@
 import type { ApiEvent } from '../core/event.js';
 import type { DnsQuery, FlowRecord } from '../core/network.js';
+import { InterfaceMap, type InterfaceMapStats } from './interface-map.js';
+import { resolveFlowInstance } from './network-common.js';
 import type { DetectContext, Detector, DnsDetector, FlowDetector, Hit } from './types.js';
 
 /** Services whose events CloudTrail logs in us-east-1 whatever region the caller used. */
@@ -24,6 +26,8 @@ export interface EngineStats {
   trusted: number;
   /** Per-detector counters (e.g. undecided or evicted state). */
   detectors: Record<string, Record<string, number>>;
+  /** Network interfaces learned from CloudTrail, and how many flow findings they resolved. */
+  interfaces: InterfaceMapStats;
 }
 
 /**
@@ -38,14 +42,17 @@ export class DetectionEngine {
 
   readonly flowDetectors: readonly FlowDetector<any>[];
   readonly dnsDetectors: readonly DnsDetector<any>[];
+  /** Network interface -> instance, learned from every CloudTrail event the engine sees (see interface-map.ts). */
+  readonly interfaces: InterfaceMap;
 
   constructor(
     readonly detectors: readonly Detector<any>[],
     readonly ctx: DetectContext,
-    network: { flow?: readonly FlowDetector<any>[]; dns?: readonly DnsDetector<any>[] } = {},
+    network: { flow?: readonly FlowDetector<any>[]; dns?: readonly DnsDetector<any>[]; interfaces?: InterfaceMap } = {},
   ) {
     this.flowDetectors = network.flow ?? [];
     this.dnsDetectors = network.dns ?? [];
+    this.interfaces = network.interfaces ?? new InterfaceMap();
     for (const d of [...this.flowDetectors, ...this.dnsDetectors]) if (d.createState) this.states.set(d, d.createState(ctx));
     for (const d of detectors) {
       if (d.createState) this.states.set(d, d.createState(ctx));
@@ -61,9 +68,13 @@ export class DetectionEngine {
     }
   }
 
-  /** Evaluates one event; the returned hits are ready for aggregation. */
+  /**
+   * Evaluates one event; the returned hits are ready for aggregation. Network-interface events teach the interface map
+   * first, even from a trusted address (an inventory fact, not a detection).
+   */
   process(event: ApiEvent, out: Hit[] = []): Hit[] {
     this.counts.events++;
+    this.interfaces.learn(event);
     if (event.ip && this.ctx.intel.isTrusted(event.ip)) {
       this.counts.trusted++;
       return out;
@@ -118,6 +129,15 @@ export class DetectionEngine {
     return [...this.detectors, ...this.flowDetectors, ...this.dnsDetectors];
   }
 
+  /**
+   * The last step before a hit is written (on each aggregate, once every event of the run or batch was seen): a flow
+   * finding whose instance neither the record nor the inventory named is resolved through the interfaces learned from
+   * CloudTrail, at its event's time; the finding id stays (see `flowInstance`). Other hits are returned unchanged.
+   */
+  resolveInstance(hit: Hit): Hit {
+    return resolveFlowInstance(hit, this.interfaces);
+  }
+
   /** Hits that stateful detectors could only decide after the last event. */
   flush(): Hit[] {
     const out: Hit[] = [];
@@ -129,6 +149,6 @@ export class DetectionEngine {
   stats(): EngineStats {
     const detectors: Record<string, Record<string, number>> = {};
     for (const d of this.all()) if (d.stats) detectors[d.meta.id] = d.stats(this.states.get(d));
-    return { ...this.counts, detectors };
+    return { ...this.counts, detectors, interfaces: this.interfaces.stats() };
   }
 }

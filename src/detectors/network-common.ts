@@ -2,6 +2,7 @@ import type { FindingAction, FindingResource, NetworkConnectionAction, PortDetai
 import { formatIp, type Ip } from '../core/ip.js';
 import type { DnsQuery, FlowRecord } from '../core/network.js';
 import { threatEvidence } from './common.js';
+import type { InterfaceDetails, InterfaceMap } from './interface-map.js';
 import type { DetectContext, Hit } from './types.js';
 
 /** GuardDuty's `portName` for well-known ports (the names it shows); anything else is `Unknown`. */
@@ -56,11 +57,25 @@ function ipDetails(ip: Ip): { ipAddressV4: string } | { ipAddressV6: string } {
 }
 
 /**
- * The instance behind a flow record: its `instance-id` field (version 3 and later), else the configured
- * interface inventory (`detectors.interfaces`). `undefined` when neither knows: the finding then says so.
+ * The instance behind a flow record, as far as the record alone can tell: its `instance-id` field (version 3 and
+ * later), else the configured interface inventory (`detectors.interfaces`). `undefined` when neither knows.
+ *
+ * The third source, interfaces learned from CloudTrail (`interface-map.ts`), is asked later, when the aggregate is
+ * finalised (`resolveFlowInstance`), not here: a flow file read before the CloudTrail file that names its instance must
+ * give the same finding, so nothing that depends on the learned map goes into a detector's state or an aggregation key.
+ * Keys use this function's answer, else the interface id; the finding id therefore never depends on what CloudTrail
+ * taught, and an unresolved finding becomes resolved on a later update under the same id.
  */
 export function flowInstance(r: FlowRecord, ctx: DetectContext): string | undefined {
   return r.instanceId ?? ctx.settings.interfaces[r.interfaceId];
+}
+
+/** Where a flow finding's instance came from (`additionalInfo.instanceSource`). */
+export type InstanceSource = 'flow-record' | 'inventory' | 'cloudtrail';
+
+/** How titles and descriptions name an instance that is not known (yet): the interface stands for it. */
+export function unresolvedInstanceName(interfaceId: string): string {
+  return `The EC2 instance behind network interface ${interfaceId}`;
 }
 
 /** Which side of a flow is the instance's and which the remote party's. */
@@ -116,14 +131,84 @@ export function flowHitBase(r: FlowRecord): Pick<Hit, 'account' | 'region' | 'pa
   return { account: r.account, region: r.region, partition: 'aws', time: r.time, eventId: r.id };
 }
 
-/** What to say about the instance in titles, and the note when it is not known. */
-export function instanceText(r: FlowRecord, instanceId: string | undefined): { name: string; note?: Record<string, unknown> } {
-  if (instanceId) return { name: `EC2 instance ${instanceId}` };
+/**
+ * What to say about the instance in titles, and the note for `additionalInfo`: `instanceSource` when it is known
+ * (`flow-record` or `inventory`), `instanceResolution` (why) when it is not; `resolveFlowInstance` may resolve it later.
+ */
+export function instanceText(r: FlowRecord, instanceId: string | undefined): { name: string; note: Record<string, unknown> } {
+  if (instanceId) {
+    const source: InstanceSource = r.instanceId ? 'flow-record' : 'inventory';
+    return { name: `EC2 instance ${instanceId}`, note: { instanceSource: source } };
+  }
   return {
-    name: `The EC2 instance behind network interface ${r.interfaceId}`,
+    name: unresolvedInstanceName(r.interfaceId),
     note: {
       instanceResolution: `unresolved: the flow record has no instance-id and detectors.interfaces has no entry for ${r.interfaceId}`,
     },
+  };
+}
+
+/**
+ * Finalises a flow hit about an instance (called on each aggregate when it is written, after every event of the run
+ * or batch was seen): when neither the record nor the inventory named the instance, the interfaces learned from
+ * CloudTrail are asked at the time of the hit's event; a resolved hit gets the instance in `instanceDetails`, in its
+ * title and description, `instanceSource: 'cloudtrail'` and the CloudTrail event in `instanceResolution`; an
+ * unresolved one says why in `instanceResolution`. In every case the interface's details CloudTrail described
+ * (VPC, subnet, security groups, private addresses) fill in what the flow record did not carry. The aggregation key
+ * and so the finding id are left as they are. Other hits are returned unchanged.
+ */
+export function resolveFlowInstance(hit: Hit, map: InterfaceMap): Hit {
+  const details = hit.resource.instanceDetails;
+  if (hit.resource.resourceType !== 'Instance' || !details) return hit;
+  if (hit.action.actionType !== 'NETWORK_CONNECTION' && hit.action.actionType !== 'PORT_PROBE') return hit;
+  const interfaces = details.networkInterfaces as Array<Record<string, unknown>> | undefined;
+  const first = interfaces?.[0];
+  const interfaceId = typeof first?.networkInterfaceId === 'string' ? first.networkInterfaceId : undefined;
+  if (!interfaceId || !interfaces || !first) return hit;
+  const learned = map.details(interfaceId);
+  const networkInterfaces = learned ? [withLearnedDetails(first, learned), ...interfaces.slice(1)] : interfaces;
+  if (details.instanceId) return learned ? { ...hit, resource: { ...hit.resource, instanceDetails: { ...details, networkInterfaces } } } : hit;
+  const { instanceResolution: _unresolved, ...info } = hit.additionalInfo ?? {};
+  const found = map.resolve(interfaceId, hit.time);
+  if ('reason' in found) {
+    return {
+      ...hit,
+      resource: { ...hit.resource, instanceDetails: { ...details, networkInterfaces } },
+      additionalInfo: {
+        ...info,
+        instanceResolution: `unresolved: the flow record has no instance-id, detectors.interfaces has no entry for ${interfaceId}, and ${found.reason}`,
+      },
+    };
+  }
+  const unknown = unresolvedInstanceName(interfaceId);
+  const known = `EC2 instance ${found.instanceId}`;
+  const rename = (text: string) => text.split(unknown).join(known).split(unknown.replace(/^The /, 'the ')).join(known);
+  const f = found.fact;
+  return {
+    ...hit,
+    resource: { ...hit.resource, instanceDetails: { ...details, instanceId: found.instanceId, networkInterfaces } },
+    title: rename(hit.title),
+    description: rename(hit.description),
+    additionalInfo: {
+      ...info,
+      instanceSource: 'cloudtrail' satisfies InstanceSource,
+      instanceResolution: `cloudtrail: ${f.eventName} at ${new Date(f.time).toISOString()} (event ${f.eventId}): ${interfaceId} attached to ${found.instanceId}`,
+    },
+  };
+}
+
+/** The finding's interface entry, completed with what CloudTrail said about the interface (the flow's own values win). */
+function withLearnedDetails(entry: Record<string, unknown>, d: InterfaceDetails): Record<string, unknown> {
+  const local = typeof entry.privateIpAddress === 'string' ? entry.privateIpAddress : undefined;
+  const dns =
+    local && (d.privateIpAddresses?.find((a) => a.privateIpAddress === local)?.privateDnsName ?? (d.privateIpAddress === local ? d.privateDnsName : undefined));
+  return {
+    ...entry,
+    ...(entry.vpcId === undefined && d.vpcId ? { vpcId: d.vpcId } : {}),
+    ...(entry.subnetId === undefined && d.subnetId ? { subnetId: d.subnetId } : {}),
+    ...(entry.privateDnsName === undefined && dns ? { privateDnsName: dns } : {}),
+    ...(entry.privateIpAddresses === undefined && d.privateIpAddresses ? { privateIpAddresses: d.privateIpAddresses } : {}),
+    ...(entry.securityGroups === undefined && d.securityGroups ? { securityGroups: d.securityGroups } : {}),
   };
 }
 

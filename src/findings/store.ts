@@ -3,10 +3,11 @@ import { StoreError, UsageError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
 import { formatIp } from '../core/ip.js';
+import type { InterfaceFact } from '../detectors/interface-map.js';
 import { type Aggregate, composeFinding, type EnrichRemote, type FindingBody, findingBody, latestKey } from './build.js';
 import { SuppressionStore } from './suppression.js';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,6 +62,26 @@ CREATE INDEX IF NOT EXISTS events_user ON events (user_name, time);
 CREATE INDEX IF NOT EXISTS events_role ON events (role_arn, time);
 `;
 
+/**
+ * Version 5: what CloudTrail said about network interfaces (`detectors/interface-map.ts`), so flow records without
+ * `instance-id` resolve across runs and restarts. One row per fact: `interface_id` is '' for a detach whose attachment
+ * was not known when it was learned (the map links it on load), `attachment_id` '' when none; `details` is JSON.
+ */
+const TABLES_5 = `
+CREATE TABLE IF NOT EXISTS interface_facts (
+  event_id TEXT NOT NULL,
+  interface_id TEXT NOT NULL,
+  attachment_id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  event_name TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  instance_id TEXT,
+  details TEXT,
+  PRIMARY KEY (event_id, interface_id, attachment_id)
+) WITHOUT ROWID;
+`;
+
 /** Indexes added in version 3 (also created by the migration): address lookups and the finding list's filters. */
 const INDEXES_3 = `
 CREATE INDEX IF NOT EXISTS events_ip ON events (source_ip, time);
@@ -112,6 +133,7 @@ export class FindingStore {
   readonly db: Database.Database;
   private upsertStmt: Database.Statement;
   private seenStmt: Database.Statement | undefined;
+  private saveFactStmt: Database.Statement | undefined;
   private insertEventStmt: Database.Statement;
   private getStmt: Database.Statement;
   private suppressStmt: Database.Statement;
@@ -131,6 +153,7 @@ export class FindingStore {
       else if (version >= 1 && version < SCHEMA_VERSION) this.migrate(version);
       else if (version !== SCHEMA_VERSION) throw new StoreError(`${path}: database schema version ${row.value}, this Trailhound needs ${SCHEMA_VERSION}`);
       this.db.exec(INDEXES_3);
+      this.db.exec(TABLES_5);
       this.suppression = new SuppressionStore(this.db);
     } catch (err) {
       if (err instanceof StoreError) throw err;
@@ -177,6 +200,8 @@ export class FindingStore {
       }
       // Version 3 had no ingestion time: older events count as ingested when their activity happened.
       if (from < 4) this.db.exec('ALTER TABLE events ADD COLUMN ingested_at INTEGER; UPDATE events SET ingested_at = time;');
+      // Version 4 kept no interface facts: the table starts empty.
+      if (from < 5) this.db.exec(TABLES_5);
       this.db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema_version'`).run(String(SCHEMA_VERSION));
     })();
   }
@@ -223,6 +248,40 @@ export class FindingStore {
   recordSeen(id: string, ingestedAt: number = Date.now()): boolean {
     this.seenStmt ??= this.db.prepare('INSERT OR IGNORE INTO seen_records (id, ingested_at) VALUES (?, ?)');
     return this.seenStmt.run(id, ingestedAt).changes > 0;
+  }
+
+  /** Keeps facts about network interfaces learned from CloudTrail (idempotent: a fact already kept is left as it is). */
+  saveInterfaceFacts(facts: readonly InterfaceFact[]): void {
+    this.saveFactStmt ??= this.db.prepare(`INSERT OR IGNORE INTO interface_facts
+      (event_id, interface_id, attachment_id, time, event_name, account_id, region, instance_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const f of facts)
+      this.saveFactStmt.run(
+        f.eventId,
+        f.interfaceId,
+        f.attachmentId ?? '',
+        f.time,
+        f.eventName,
+        f.account,
+        f.region,
+        f.instanceId ?? null,
+        f.details ? JSON.stringify(f.details) : null,
+      );
+  }
+
+  /** Every kept fact about network interfaces, for the interface map at start-up. */
+  interfaceFacts(): InterfaceFact[] {
+    const rows = this.db.prepare('SELECT * FROM interface_facts ORDER BY time, event_id').all() as InterfaceFactRow[];
+    return rows.map((r) => ({
+      interfaceId: r.interface_id,
+      time: r.time,
+      eventId: r.event_id,
+      eventName: r.event_name,
+      account: r.account_id,
+      region: r.region,
+      ...(r.instance_id ? { instanceId: r.instance_id } : {}),
+      ...(r.attachment_id ? { attachmentId: r.attachment_id } : {}),
+      ...(r.details ? { details: JSON.parse(r.details) as InterfaceFact['details'] } : {}),
+    }));
   }
 
   /** Records an event in the history; `false` when its `eventID` is already there (a duplicate delivery). */
@@ -439,6 +498,18 @@ export interface FindingRow {
   updated_at: number;
   archived: number;
   body: string;
+}
+
+interface InterfaceFactRow {
+  event_id: string;
+  interface_id: string;
+  attachment_id: string;
+  time: number;
+  event_name: string;
+  account_id: string;
+  region: string;
+  instance_id: string | null;
+  details: string | null;
 }
 
 interface EventRow {

@@ -4,6 +4,7 @@ import { describeError, InputError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import type { Finding } from '../core/finding.js';
 import { DetectionEngine, type EngineStats } from '../detectors/engine.js';
+import { InterfaceMap } from '../detectors/interface-map.js';
 import { DNS_DETECTORS, FLOW_DETECTORS } from '../detectors/network-registry.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectContext, Detector, DnsDetector, FlowDetector, Hit } from '../detectors/types.js';
@@ -86,9 +87,14 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
   const rejected: InputError[] = [...discoveryErrors];
   const store = opts.store ?? new FindingStore(':memory:');
   const persistent = opts.store !== undefined;
+  // Network interfaces learned from CloudTrail (for flow records without instance-id): with a database, those of
+  // earlier runs too, and this run's are kept (in its transaction) for the next.
+  const interfaces = new InterfaceMap(persistent ? { onLearn: (facts) => store.saveInterfaceFacts(facts) } : {});
+  if (persistent) interfaces.load(store.interfaceFacts());
   const engine = new DetectionEngine(opts.detectors ?? DETECTORS, opts.ctx, {
     flow: opts.network?.flow ?? FLOW_DETECTORS,
     dns: opts.network?.dns ?? DNS_DETECTORS,
+    interfaces,
   });
   const aggregator = new Aggregator();
   // Remediated credentials under watch (kept in the database): their later calls verify or refute the containment.
@@ -186,6 +192,9 @@ export async function runDetect(opts: DetectOptions): Promise<DetectResult> {
     });
     for (const h of engine.flush()) aggregator.add(h);
     const aggregates = aggregator.drain();
+    // Every file has been read: a flow finding's instance is resolved from everything CloudTrail said in this run
+    // (and earlier ones), whatever the order the files came in.
+    for (const a of aggregates) a.hit = engine.resolveInstance(a.hit);
     // The address databases are opened only when there is something to enrich (opening takes about a second).
     const enrichment = opts.ctx.enrichment;
     if (enrichment && aggregates.length > 0) await enrichment.load();

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { InputError } from '../core/errors.js';
 import type { ApiEvent } from '../core/event.js';
 import { DetectionEngine } from '../detectors/engine.js';
+import { InterfaceMap } from '../detectors/interface-map.js';
 import { DNS_DETECTORS, FLOW_DETECTORS } from '../detectors/network-registry.js';
 import { DETECTORS } from '../detectors/registry.js';
 import type { DetectContext, Detector, Hit } from '../detectors/types.js';
@@ -74,7 +75,11 @@ export class Ingestor {
     private readonly log: (message: string) => void = () => {},
     detectors: readonly Detector<any>[] = DETECTORS,
   ) {
-    this.engine = new DetectionEngine(detectors, ctx, { flow: FLOW_DETECTORS, dns: DNS_DETECTORS });
+    // Network interfaces learned from CloudTrail: those kept by earlier runs and restarts, and every new fact is kept in
+    // the transaction of the batch that taught it.
+    const interfaces = new InterfaceMap({ onLearn: (facts) => store.saveInterfaceFacts(facts) });
+    interfaces.load(store.interfaceFacts());
+    this.engine = new DetectionEngine(detectors, ctx, { flow: FLOW_DETECTORS, dns: DNS_DETECTORS, interfaces });
     this.verifier = new Verifier(new WatchStore(store.db));
     store.db.exec(`CREATE TABLE IF NOT EXISTS rejections (
       id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL, location TEXT NOT NULL, reason TEXT NOT NULL)`);
@@ -186,6 +191,10 @@ export class Ingestor {
   private writeFindings(now: number): string[] {
     const aggregates = this.aggregator.drain();
     if (aggregates.length === 0) return [];
+    // Flow findings without an instance are resolved from what CloudTrail said so far (this batch included). A flow
+    // ingested before the CloudTrail event that names its instance stays unresolved in the finding until a later flow
+    // of the same finding (same id: the key does not depend on this) updates it.
+    for (const a of aggregates) a.hit = this.engine.resolveInstance(a.hit);
     for (const a of aggregates) this.metrics?.findings.inc({ type: a.hit.type });
     const enrichment = this.ctx.enrichment;
     return this.store.upsert(aggregates, now, (name) => this.ctx.intel.listSha256(name), enrichment ? (d) => enrichment.details(d) : undefined);
