@@ -88,7 +88,7 @@ describe('FindingStore migration', () => {
     const upgraded = new FindingStore(path);
     expect(upgraded.findings().map((f) => f.service.count)).toEqual([1]);
     expect(upgraded.dueForPublication(10, 0)).toEqual([]);
-    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('4');
+    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('5');
     upgraded.close();
   });
 
@@ -110,7 +110,7 @@ describe('FindingStore migration', () => {
       DROP TABLE filters; DROP TABLE filters_generation; ALTER TABLE events DROP COLUMN ingested_at; UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
     raw.close();
     const upgraded = new FindingStore(path);
-    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('4');
+    expect((upgraded.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string }).value).toBe('5');
     expect(
       upgraded
         .findings()
