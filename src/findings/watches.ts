@@ -72,6 +72,16 @@ export class WatchStore {
       .run(w.findingId, w.kind, w.account, w.principalName, w.accessKeyId, w.remediatedAt);
   }
 
+  /** Changes whenever a watch is added or its remediation time moves (cheap: readers compare it once per batch). */
+  fingerprint(): string {
+    const r = this.db.prepare('SELECT count(*) AS n, COALESCE(max(id), 0) AS id, COALESCE(sum(remediated_at), 0) AS t FROM watches').get() as {
+      n: number;
+      id: number;
+      t: number;
+    };
+    return `${r.n}:${r.id}:${r.t}`;
+  }
+
   all(): Watch[] {
     return (this.db.prepare('SELECT * FROM watches ORDER BY id').all() as Row[]).map((r) => ({
       id: r.id,

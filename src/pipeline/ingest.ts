@@ -99,6 +99,7 @@ export class Ingestor {
     };
     this.store.begin();
     try {
+      this.verifier.refresh();
       for (const item of items) {
         let events = 0;
         if (item.error) reject(item.source, item.error, 'file');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { detectPaths, tempDir } from '../../test/helpers.js';
 import { FindingStore } from '../findings/store.js';
 import { WatchStore } from '../findings/watches.js';
-import { CONTAINMENT_FAILED_TYPE } from './verification.js';
+import { CONTAINMENT_FAILED_TYPE, Verifier } from './verification.js';
 
 const LOGS = join(import.meta.dirname, '..', '..', 'examples', 'workshop', 'logs');
 const ROLE = 'GuardDuty-Example-EC2-Compromised';
@@ -42,6 +42,25 @@ describe('verification of a remediation', () => {
     expect(failed[0]?.service.count).toBe(4);
     expect(failed[0]?.resource.accessKeyDetails?.userName).toBe(ROLE);
     expect(watches.all()[0]?.status).toBe('failed');
+    store.close();
+  });
+
+  it('a call stamped in the cut-off second is after the remediation (CloudTrail times are whole seconds)', async () => {
+    // The cut-off is the second after the remediation (tokenIssueCutoff rounds up): 18:31:40 was after it.
+    const { store, watches } = storeWithWatch('2021-03-08T18:31:40Z');
+    await detectPaths([LOGS], { store });
+    expect(watches.all()).toMatchObject([{ status: 'verified', deniedCalls: 1 }]);
+    store.close();
+  });
+
+  it('a verifier picks up watches started after it was built (serve remediates while it ingests)', () => {
+    const store = new FindingStore(join(tempDir(), 'th.db'));
+    const verifier = new Verifier(new WatchStore(store.db));
+    expect(verifier.size).toBe(0);
+    new WatchStore(store.db).add({ findingId: 'f3', kind: 'role-sessions', account: '111122223333', principalName: ROLE, accessKeyId: '', remediatedAt: 1 });
+    expect(verifier.size).toBe(0);
+    verifier.refresh();
+    expect(verifier.size).toBe(1);
     store.close();
   });
 

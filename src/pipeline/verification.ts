@@ -22,8 +22,24 @@ export class Verifier {
   private byKey = new Map<string, Watch[]>();
   private byUser = new Map<string, Watch[]>();
 
+  private loaded = '';
+
   constructor(private readonly store: WatchStore) {
-    for (const w of store.all()) {
+    this.refresh();
+  }
+
+  /**
+   * Picks up watches started since the last call (a long-running service remediates while it ingests: the watch a
+   * playbook starts must judge the very next batch). One small query when nothing changed.
+   */
+  refresh(): void {
+    const fingerprint = this.store.fingerprint();
+    if (fingerprint === this.loaded) return;
+    this.loaded = fingerprint;
+    this.byRole.clear();
+    this.byKey.clear();
+    this.byUser.clear();
+    for (const w of this.store.all()) {
       if (w.kind === 'role-sessions') push(this.byRole, `${w.account}|${w.principalName}`, w);
       else {
         push(this.byKey, w.accessKeyId, w);
@@ -46,7 +62,9 @@ export class Verifier {
     if (p.type === 'IAMUser' && p.accessKeyId.startsWith('ASIA')) candidates.push(...(this.byUser.get(`${e.account}|${p.userName}`) ?? []));
     let failed: Hit | undefined;
     for (const w of candidates) {
-      if (e.time <= w.remediatedAt) continue;
+      // remediatedAt is the cut-off second after the remediation (tokenIssueCutoff), and CloudTrail times are whole
+      // seconds: an event stamped at the cut-off or later happened after the remediation.
+      if (e.time < w.remediatedAt) continue;
       const coveredSession = w.kind === 'access-key' && p.accessKeyId === w.accessKeyId ? true : p.issuedAt !== undefined && p.issuedAt < w.remediatedAt;
       if (!coveredSession) continue;
       if (e.errorCode && DENIED.test(e.errorCode)) {
