@@ -431,7 +431,7 @@ function decode(svc: ServiceDef, req: HttpRequestLike, url: URL): Decoded {
       return { operation, input: jsonInput(req.body) };
     }
     default: {
-      const r = s3Route(req.method, url, req.headers, req.body);
+      const r = s3Route(req.method, url, req.headers, req.body, req.url.split('?')[0]);
       return { operation: r.operation, input: r };
     }
   }

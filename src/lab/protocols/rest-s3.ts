@@ -17,11 +17,12 @@ export interface S3Request {
 }
 
 /**
- * The operation a path-style request names. Operations the lab does not have still get a name (as CloudTrail would
+ * The operation a path-style request names (from the raw request path; `url` gives the query). Operations the lab does not have still get a name (as CloudTrail would
  * call them, roughly: `PutBucketPolicy`, `PutObject`...) so that the refusal can be recorded.
  */
-export function s3Route(method: string, url: URL, headers: S3Request['headers'], body: Buffer): S3Request {
-  const path = url.pathname;
+export function s3Route(method: string, url: URL, headers: S3Request['headers'], body: Buffer, rawPath = url.pathname): S3Request {
+  // the raw path: dot segments are part of an S3 key, not to be resolved as URL parsing would
+  const path = rawPath.startsWith('/') ? rawPath : `/${rawPath}`;
   const slash = path.indexOf('/', 1);
   let bucket: string | undefined;
   let key: string | undefined;

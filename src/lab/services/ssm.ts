@@ -18,7 +18,7 @@ function param(ctx: CallContext, name: string): Parameter | undefined {
 
 function value(p: Parameter, decrypt: boolean): string {
   if (p.type !== 'SecureString' || decrypt) return p.value;
-  return Buffer.concat([Buffer.from('AQICAH', 'base64'), createHash('sha256').update(`${p.name}:${p.version}:${p.value}`).digest()]).toString('base64');
+  return `AQICAH${createHash('sha256').update(`${p.name}:${p.version}:${p.value}`).digest('base64')}`;
 }
 
 function parameterJson(ctx: CallContext, p: Parameter, decrypt: boolean) {
