@@ -66,7 +66,7 @@ const operations: Record<string, Op> = {
     action: 'sts:AssumeRole',
     readOnly: true,
     resources: (i) => [optStr(i.RoleArn) ?? '*'],
-    params: (i) => camelParams(i, ['Policy', 'TokenCode']),
+    params: (i) => camelParams(i, ['TokenCode']),
     trailResources: (i, ctx) => {
       const arn = optStr(i.RoleArn);
       return arn ? [{ accountId: ctx.account.accountId, type: 'AWS::IAM::Role', ARN: arn }] : [];
