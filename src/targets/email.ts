@@ -82,11 +82,13 @@ export function findingRootMessageId(f: Pick<Finding, 'id' | 'accountId' | 'regi
 export function renderSubject(template: string, input: DeliveryInput): string {
   const f = findingOf(input.event);
   const facts = f ? findingFacts(f) : undefined;
+  // Events that carry no finding (a remediation's announcement) are named by their detail-type and finding id.
+  const detail = (f ? undefined : input.event.detail) as { findingId?: unknown } | undefined;
   const values: Record<string, string> = {
     severity: facts?.severity ?? '',
-    type: f?.type ?? '',
+    type: f?.type ?? input.event['detail-type'] ?? '',
     title: f?.title ?? '',
-    resource: facts?.resource[0]?.value ?? '',
+    resource: facts?.resource[0]?.value ?? (typeof detail?.findingId === 'string' ? `finding ${detail.findingId}` : ''),
     account: f?.accountId ?? input.event.account ?? '',
     region: f?.region ?? input.event.region ?? '',
     id: f?.id ?? input.event.id ?? '',
