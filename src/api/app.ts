@@ -233,9 +233,15 @@ export function createApp(o: AppOptions): Hono<AppEnv> {
     const b = await jsonBody(c);
     if (b.kind !== 'threat' && b.kind !== 'trusted') throw new UsageError('kind is threat or trusted');
     if (typeof b.name !== 'string' || typeof b.content !== 'string') throw new UsageError('name and content (the list text) are required');
-    let list = s.lists.upload(b.kind, b.name, b.content, typeof b.format === 'string' ? b.format : undefined);
+    if (b.category !== undefined && typeof b.category !== 'string') throw new UsageError('category is a string (threat or tor)');
+    let list = s.lists.upload(b.kind, b.name, b.content, typeof b.format === 'string' ? b.format : undefined, b.category);
     if (b.activate === true) list = s.lists.setActive(list.id, true);
-    s.record(actor, 'lists.upload', `${b.kind}:${b.name}`, `${list.entries} entries, sha256 ${list.sha256}${list.active ? ', active' : ''}`);
+    s.record(
+      actor,
+      'lists.upload',
+      `${b.kind}:${b.name}`,
+      `${list.entries} entries, sha256 ${list.sha256}${list.category ? `, category ${list.category}` : ''}${list.active ? ', active' : ''}`,
+    );
     return c.json({ list }, 201);
   });
   for (const [action, active] of [

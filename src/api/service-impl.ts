@@ -5,7 +5,7 @@ import type { Finding } from '../core/finding.js';
 import type { DetectContext } from '../detectors/types.js';
 import type { FindingStore } from '../findings/store.js';
 import { Intel } from '../intel/intel.js';
-import type { ListStore, StoredList } from '../intel/list-store.js';
+import { categoryInfo, type ListStore, type StoredList } from '../intel/list-store.js';
 import type { IpList } from '../intel/threat-list.js';
 import type { Config } from '../pipeline/config.js';
 import type { ConfigLists } from '../pipeline/context.js';
@@ -94,6 +94,7 @@ export function createServices(d: ServicesDeps): ServicesImpl {
     entries: l.entries.length,
     sha256: l.sha256,
     updatedAt: '',
+    ...(kind === 'threat' ? categoryInfo(l.name, l.category) : {}),
   });
   const uploadedInfo = (l: StoredList): IntelListInfo => ({ ...l, origin: 'uploaded' });
 
@@ -133,10 +134,10 @@ export function createServices(d: ServicesDeps): ServicesImpl {
         ...d.configLists.trusted.map((l) => configListInfo('trusted', l)),
         ...d.lists.list().map(uploadedInfo),
       ],
-      upload(kind, name, text, format) {
+      upload(kind, name, text, format, category) {
         const clash = (kind === 'threat' ? d.configLists.threat : d.configLists.trusted).some((l) => l.name === name);
         if (clash) throw new UsageError(`the configuration already has a ${kind} list named ${JSON.stringify(name)}`);
-        const stored = d.lists.upload(kind, name, text, format, d.clock.now());
+        const stored = d.lists.upload(kind, name, text, format, d.clock.now(), category);
         if (stored.active) rebuildIntel();
         return uploadedInfo(stored);
       },

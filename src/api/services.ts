@@ -59,6 +59,9 @@ export interface IntelListInfo {
   entries: number;
   sha256: string;
   updatedAt: string;
+  /** Threat lists only: what the list feeds (`tor`: TorClient; `threat`: the .Custom findings), and who decided it. */
+  category?: 'threat' | 'tor';
+  categoryFrom?: 'explicit' | 'name';
 }
 
 export interface RemediationOption {
@@ -91,8 +94,11 @@ export interface Services {
   targets(): TargetInfo[];
   lists: {
     list(): IntelListInfo[];
-    /** Parses (any GuardDuty format, given or detected from the content) and stores; throws an error naming each bad line. */
-    upload(kind: 'threat' | 'trusted', name: string, text: string, format?: string): IntelListInfo;
+    /**
+     * Parses (any GuardDuty format, given or detected from the content) and stores; throws an error naming each bad line.
+     * `category` (threat lists only): `threat` or `tor`; absent, the list's name decides (intel/categories.ts).
+     */
+    upload(kind: 'threat' | 'trusted', name: string, text: string, format?: string, category?: string): IntelListInfo;
     setActive(id: string, active: boolean): IntelListInfo;
     remove(id: string): boolean;
   };

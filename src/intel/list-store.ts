@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { IntelError, NotFoundError, UsageError } from '../core/errors.js';
+import { IP_LIST_CATEGORIES, type IpListCategory, ipListCategory, isIpListCategory } from './categories.js';
 import { detectFormat, LIST_FORMATS, type ListFormat, parseListFormat } from './formats.js';
 import { type IpList, MAX_LIST_BYTES, parseIpList } from './threat-list.js';
 
@@ -15,6 +16,9 @@ export interface StoredList {
   entries: number;
   sha256: string;
   updatedAt: string;
+  /** Threat lists only: what the list feeds (`threat` or `tor`), and whether the uploader said so or its name decided. */
+  category?: IpListCategory;
+  categoryFrom?: 'explicit' | 'name';
 }
 
 /** GuardDuty allows six threat lists and one trusted list per account and region; we keep its threat-list limit. */
@@ -24,7 +28,8 @@ export const MAX_UPLOADED_LISTS = 50;
  * Threat and trusted lists uploaded through the API or console (GuardDuty's CreateThreatIntelSet / IPSet with
  * `activate`), kept in the findings database beside the lists named in the configuration file. The text is stored
  * as uploaded, so `threatFileSha256` stays the SHA-256 of what the user gave, with the format it was read as.
- * Every format of `formats.ts` is accepted: named by the uploader, or detected from the content.
+ * Every format of `formats.ts` is accepted: named by the uploader, or detected from the content. A threat list may be
+ * given a category (`threat` or `tor`, `categories.ts`); without one its name decides, as for configured lists.
  */
 export class ListStore {
   constructor(private readonly db: Database.Database) {
@@ -32,6 +37,9 @@ export class ListStore {
       id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, format TEXT NOT NULL, content TEXT NOT NULL,
       entries INTEGER NOT NULL, sha256 TEXT NOT NULL, active INTEGER NOT NULL, updated_at INTEGER NOT NULL,
       UNIQUE (kind, name))`);
+    // Databases created before list categories lack the column; NULL is "no category given".
+    const columns = db.prepare('PRAGMA table_info(intel_lists)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'category')) db.exec('ALTER TABLE intel_lists ADD COLUMN category TEXT');
   }
 
   list(): StoredList[] {
@@ -44,12 +52,17 @@ export class ListStore {
   }
 
   /**
-   * Parses and stores a list (replacing one of the same kind and name); throws IntelError naming each bad line.
-   * `format` is one of LIST_FORMATS (any case); empty, `AUTO` or `undefined` detects it from the content.
+   * Parses and stores a list (replacing one of the same kind and name, category included); throws IntelError naming
+   * each bad line. `format` is one of LIST_FORMATS (any case); empty, `AUTO` or `undefined` detects it from the
+   * content. `category` (threat lists only): `threat` or `tor`; empty or `undefined`: none given (the name decides).
    */
-  upload(kind: ListKind, name: string, text: string, format: string | undefined, now: number): StoredList {
+  upload(kind: ListKind, name: string, text: string, format: string | undefined, now: number, category?: string): StoredList {
     if (!/^[\x20-\x7e]{1,300}$/.test(name) || name.trim() !== name)
       throw new UsageError('a list name is 1-300 printable ASCII characters without surrounding spaces');
+    const givenCategory = category === undefined || category === '' ? undefined : category;
+    if (givenCategory !== undefined && kind !== 'threat') throw new UsageError('category: only threat lists have a category');
+    if (givenCategory !== undefined && !isIpListCategory(givenCategory))
+      throw new UsageError(`category: ${JSON.stringify(givenCategory)} is not a threat list category (one of ${IP_LIST_CATEGORIES.join(', ')})`);
     const auto = format === undefined || format.trim() === '' || format.trim().toUpperCase() === 'AUTO';
     const given = auto ? undefined : parseListFormat(format);
     if (!auto && !given) throw new UsageError(`list format ${JSON.stringify(format)} is not supported (one of ${LIST_FORMATS.join(', ')}, or AUTO)`);
@@ -68,10 +81,11 @@ export class ListStore {
     const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
     this.db
       .prepare(
-        `INSERT INTO intel_lists (id, kind, name, format, content, entries, sha256, active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET format = excluded.format, content = excluded.content, entries = excluded.entries, sha256 = excluded.sha256, updated_at = excluded.updated_at`,
+        `INSERT INTO intel_lists (id, kind, name, format, content, entries, sha256, active, updated_at, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET format = excluded.format, content = excluded.content, entries = excluded.entries, sha256 = excluded.sha256,
+           updated_at = excluded.updated_at, category = excluded.category`,
       )
-      .run(id, kind, name, chosen, text, entries.length, sha256, existing ? existing.active : 0, now);
+      .run(id, kind, name, chosen, text, entries.length, sha256, existing ? existing.active : 0, now, givenCategory ?? null);
     return this.get(id) as StoredList;
   }
 
@@ -92,7 +106,8 @@ export class ListStore {
       try {
         const format: ListFormat | undefined = parseListFormat(r.format) ?? 'TXT';
         const { entries } = parseIpList(r.content, `${kind} list ${JSON.stringify(r.name)}`, format);
-        return { name: r.name, path: `uploaded:${r.id}`, entries, sha256: r.sha256, format };
+        const category = isIpListCategory(r.category) ? r.category : undefined;
+        return { name: r.name, path: `uploaded:${r.id}`, entries, sha256: r.sha256, format, ...(category ? { category } : {}) };
       } catch (err) {
         throw new IntelError(`uploaded ${kind} list ${JSON.stringify(r.name)}`, (err as Error).message, { cause: err });
       }
@@ -110,6 +125,7 @@ interface Row {
   sha256: string;
   active: number;
   updated_at: number;
+  category: string | null;
 }
 
 function toList(r: Row): StoredList {
@@ -122,5 +138,11 @@ function toList(r: Row): StoredList {
     entries: r.entries,
     sha256: r.sha256,
     updatedAt: new Date(r.updated_at).toISOString(),
+    ...(r.kind === 'threat' ? categoryInfo(r.name, isIpListCategory(r.category) ? r.category : undefined) : {}),
   };
+}
+
+/** A threat list's category in force and where it came from (for listings). */
+export function categoryInfo(name: string, category: IpListCategory | undefined): { category: IpListCategory; categoryFrom: 'explicit' | 'name' } {
+  return { category: ipListCategory({ name, category }), categoryFrom: category === undefined ? 'name' : 'explicit' };
 }

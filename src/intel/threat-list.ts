@@ -3,6 +3,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { IntelError } from '../core/errors.js';
 import type { Cidr } from '../core/ip.js';
+import {
+  DOMAIN_LIST_CATEGORIES,
+  type DomainListCategory,
+  IP_LIST_CATEGORIES,
+  type IpListCategory,
+  isDomainListCategory,
+  isIpListCategory,
+} from './categories.js';
 import { type ListFormat, MAX_LIST_BYTES, MAX_THREAT_LIST_ENTRIES, type ParsedList, parseList } from './formats.js';
 
 export { type ListFormat, MAX_LIST_BYTES, MAX_THREAT_LIST_ENTRIES } from './formats.js';
@@ -15,6 +23,8 @@ export interface IpList {
   sha256: string;
   /** The format the file was read as (given or detected). */
   format?: ListFormat;
+  /** What the list is for, when given (`categories.ts`: absent, the list's name decides). */
+  category?: IpListCategory;
 }
 
 export interface DomainList {
@@ -24,13 +34,19 @@ export interface DomainList {
   domains: string[];
   sha256: string;
   format?: ListFormat;
+  /** What the list is for, when given (`categories.ts`: absent, the list's name decides). */
+  category?: DomainListCategory;
 }
 
-/** A list given by name and path, with its format when the user named one (detected from the content otherwise). */
-export interface ListSpec {
+/**
+ * A list given by name and path, with its format when the user named one (detected from the content otherwise) and
+ * its category when given (`IpListCategory` for IP lists, `DomainListCategory` for domain lists; checked on load).
+ */
+export interface ListSpec<C extends string = string> {
   name?: string;
   path: string;
   format?: ListFormat;
+  category?: C;
 }
 
 /** How many rejected entries a refusal message lists before summing up the rest. */
@@ -58,9 +74,32 @@ export function parseListSpec(spec: string): { name: string; path: string } {
   return { name: basename(spec, extname(spec)), path: spec };
 }
 
-function resolveSpec(spec: string | ListSpec): { name: string; path: string; format: ListFormat | undefined } {
-  if (typeof spec === 'string') return { ...parseListSpec(spec), format: undefined };
-  return { name: spec.name ?? basename(spec.path, extname(spec.path)), path: spec.path, format: spec.format };
+interface Resolved<C> {
+  name: string;
+  path: string;
+  format: ListFormat | undefined;
+  category: C | undefined;
+}
+
+function resolveSpec(spec: string | ListSpec): Resolved<string> {
+  if (typeof spec === 'string') return { ...parseListSpec(spec), format: undefined, category: undefined };
+  return { name: spec.name ?? basename(spec.path, extname(spec.path)), path: spec.path, format: spec.format, category: spec.category };
+}
+
+/** `resolveSpec` for an IP list; a category that is not an IP list's is an IntelError naming the path. */
+function resolveIpSpec(spec: string | ListSpec): Resolved<IpListCategory> {
+  const r = resolveSpec(spec);
+  if (r.category !== undefined && !isIpListCategory(r.category))
+    throw new IntelError(r.path, `list category ${JSON.stringify(r.category)} is not one of ${IP_LIST_CATEGORIES.join(', ')}`);
+  return r as Resolved<IpListCategory>;
+}
+
+/** `resolveSpec` for a domain list. */
+function resolveDomainSpec(spec: string | ListSpec): Resolved<DomainListCategory> {
+  const r = resolveSpec(spec);
+  if (r.category !== undefined && !isDomainListCategory(r.category))
+    throw new IntelError(r.path, `domain list category ${JSON.stringify(r.category)} is not one of ${DOMAIN_LIST_CATEGORIES.join(', ')}`);
+  return r as Resolved<DomainListCategory>;
 }
 
 /**
@@ -119,26 +158,29 @@ async function readList(name: string, path: string): Promise<Buffer> {
 
 const sha256Of = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 
-function ipListFrom(name: string, path: string, format: ListFormat | undefined, buf: Buffer, maxEntries: number): IpList {
-  const parsed = parseIpList(buf.toString('utf8'), path, format, maxEntries);
-  return { name, path, entries: parsed.entries, sha256: sha256Of(buf), format: parsed.format };
+function ipListFrom(r: Resolved<IpListCategory>, buf: Buffer, maxEntries: number): IpList {
+  const parsed = parseIpList(buf.toString('utf8'), r.path, r.format, maxEntries);
+  return { name: r.name, path: r.path, entries: parsed.entries, sha256: sha256Of(buf), format: parsed.format, ...(r.category ? { category: r.category } : {}) };
 }
 
-function domainListFrom(name: string, path: string, format: ListFormat | undefined, buf: Buffer, maxEntries: number): DomainList {
-  const parsed = parseDomainList(buf.toString('utf8'), path, format, maxEntries);
-  return { name, path, domains: parsed.domains, sha256: sha256Of(buf), format: parsed.format };
+function domainListFrom(r: Resolved<DomainListCategory>, buf: Buffer, maxEntries: number): DomainList {
+  const parsed = parseDomainList(buf.toString('utf8'), r.path, r.format, maxEntries);
+  return { name: r.name, path: r.path, domains: parsed.domains, sha256: sha256Of(buf), format: parsed.format, ...(r.category ? { category: r.category } : {}) };
 }
 
-/** Loads an IP list: `NAME=FILE`, `FILE`, or `{ name, path, format }`; the format is detected when not given. */
+/**
+ * Loads an IP list: `NAME=FILE`, `FILE`, or `{ name, path, format, category }`; the format is detected when not given,
+ * the category (`threat` or `tor`) is kept as given (absent: the list's name decides, see categories.ts).
+ */
 export async function loadIpList(spec: string | ListSpec, maxEntries = MAX_THREAT_LIST_ENTRIES): Promise<IpList> {
-  const { name, path, format } = resolveSpec(spec);
-  return ipListFrom(name, path, format, await readList(name, path), maxEntries);
+  const r = resolveIpSpec(spec);
+  return ipListFrom(r, await readList(r.name, r.path), maxEntries);
 }
 
-/** Loads a domain list (same specs and formats as `loadIpList`). */
+/** Loads a domain list (same specs and formats as `loadIpList`; categories `threat`, `c2`, `mining`). */
 export async function loadDomainList(spec: string | ListSpec, maxEntries = MAX_THREAT_LIST_ENTRIES): Promise<DomainList> {
-  const { name, path, format } = resolveSpec(spec);
-  return domainListFrom(name, path, format, await readList(name, path), maxEntries);
+  const r = resolveDomainSpec(spec);
+  return domainListFrom(r, await readList(r.name, r.path), maxEntries);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -298,11 +340,11 @@ export async function watchList(
   onChange: (change: ListChange<IpList>) => void,
   options: WatchOptions = {},
 ): Promise<ListWatcher<IpList>> {
-  const { name, path, format } = resolveSpec(spec);
+  const r = resolveIpSpec(spec);
   const max = options.maxEntries ?? MAX_THREAT_LIST_ENTRIES;
-  const sig = await statSignature(path);
-  const initial = await loadIpList({ name, path, ...(format ? { format } : {}) }, max);
-  const w = new ListWatcher<IpList>(path, initial, (buf) => ipListFrom(name, path, format, buf, max), onChange, options.intervalMs, sig);
+  const sig = await statSignature(r.path);
+  const initial = ipListFrom(r, await readList(r.name, r.path), max);
+  const w = new ListWatcher<IpList>(r.path, initial, (buf) => ipListFrom(r, buf, max), onChange, options.intervalMs, sig);
   return w.start();
 }
 
@@ -312,10 +354,10 @@ export async function watchDomainList(
   onChange: (change: ListChange<DomainList>) => void,
   options: WatchOptions = {},
 ): Promise<ListWatcher<DomainList>> {
-  const { name, path, format } = resolveSpec(spec);
+  const r = resolveDomainSpec(spec);
   const max = options.maxEntries ?? MAX_THREAT_LIST_ENTRIES;
-  const sig = await statSignature(path);
-  const initial = await loadDomainList({ name, path, ...(format ? { format } : {}) }, max);
-  const w = new ListWatcher<DomainList>(path, initial, (buf) => domainListFrom(name, path, format, buf, max), onChange, options.intervalMs, sig);
+  const sig = await statSignature(r.path);
+  const initial = domainListFrom(r, await readList(r.name, r.path), max);
+  const w = new ListWatcher<DomainList>(r.path, initial, (buf) => domainListFrom(r, buf, max), onChange, options.intervalMs, sig);
   return w.start();
 }

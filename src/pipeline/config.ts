@@ -7,6 +7,7 @@ import { validatePattern } from '../bus/pattern/index.js';
 import { validateTargetInput } from '../bus/transformer.js';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { parseCidr } from '../core/ip.js';
+import { DOMAIN_LIST_CATEGORIES, IP_LIST_CATEGORIES } from '../intel/categories.js';
 import { LIST_FORMATS } from '../intel/formats.js';
 import type { ListSpec } from '../intel/threat-list.js';
 import { targetConfigIssues } from '../targets/registry.js';
@@ -47,17 +48,31 @@ const DetectorsSchema = z.strictObject({
   maxAddressesPerInstance: z.number().int().min(1).max(10_000).default(64),
 });
 
-/** A list: `NAME=FILE` / `FILE`, or `{name, path, format}` (format: one of GuardDuty's, detected from the content when absent). */
-const ListObject = z.strictObject({ name: z.string().min(1).max(300), path: z.string().min(1), format: z.enum(LIST_FORMATS).optional() });
-// Not z.union: a union reports only "Invalid input" for a bad object; this reports the object's own issues with paths.
-const ListSchema = z.unknown().transform((v, ctx): string | z.infer<typeof ListObject> => {
-  if (typeof v === 'string' && v.length > 0) return v;
-  const r = ListObject.safeParse(v);
-  if (r.success) return r.data;
-  if (typeof v !== 'object' || v === null) ctx.addIssue({ code: 'custom', message: 'expected NAME=FILE, FILE, or {name, path, format}' });
-  else for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
-  return z.NEVER;
-});
+/**
+ * A list: `NAME=FILE` / `FILE`, or `{name, path, format, category}`. `format`: one of GuardDuty's, detected from the
+ * content when absent. `category` (intel/categories.ts): what the list feeds; for IP lists `threat` (the default) or
+ * `tor`, for domain lists `threat`, `c2` or `mining`. Without it (and always for the `NAME=FILE` form) the list's name
+ * decides by the old naming convention (`tor*`, `c2*`, `crypto*`, ...).
+ */
+function listSchema<const C extends readonly [string, ...string[]]>(categories: C) {
+  const object = z.strictObject({
+    name: z.string().min(1).max(300),
+    path: z.string().min(1),
+    format: z.enum(LIST_FORMATS, { error: (i) => `${JSON.stringify(i.input)} is not a list format (one of ${LIST_FORMATS.join(', ')})` }).optional(),
+    category: z.enum(categories, { error: (i) => `${JSON.stringify(i.input)} is not a category of this list (one of ${categories.join(', ')})` }).optional(),
+  });
+  // Not z.union: a union reports only "Invalid input" for a bad object; this reports the object's own issues with paths.
+  return z.unknown().transform((v, ctx): string | z.infer<typeof object> => {
+    if (typeof v === 'string' && v.length > 0) return v;
+    const r = object.safeParse(v);
+    if (r.success) return r.data;
+    if (typeof v !== 'object' || v === null) ctx.addIssue({ code: 'custom', message: 'expected NAME=FILE, FILE, or {name, path, format, category}' });
+    else for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+    return z.NEVER;
+  });
+}
+const IpListSchema = listSchema(IP_LIST_CATEGORIES);
+const DomainListSchema = listSchema(DOMAIN_LIST_CATEGORIES);
 
 const Region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2');
 const Endpoint = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -175,9 +190,13 @@ const TargetSchema = z.looseObject({ type: z.string().min(1) });
 
 export const ConfigSchema = z
   .strictObject({
-    threatLists: z.array(ListSchema).default([]),
-    /** Threat lists of domains (any GuardDuty format): DNS queries for them raise Impact:EC2/MaliciousDomainRequest.Custom. */
-    threatDomainLists: z.array(ListSchema).default([]),
+    /** Threat lists of addresses: category `threat` (MaliciousIPCaller.Custom, ...) or `tor` (TorClient). */
+    threatLists: z.array(IpListSchema).default([]),
+    /**
+     * Threat lists of domains (any GuardDuty format): category `threat` (Impact:EC2/MaliciousDomainRequest.Custom),
+     * `c2` (Backdoor:EC2/C&CActivity.B!DNS) or `mining` (CryptoCurrency:EC2/BitcoinTool.B!DNS).
+     */
+    threatDomainLists: z.array(DomainListSchema).default([]),
     trustedLists: z.array(z.string().min(1)).default([]),
     db: z.string().min(1).optional(),
     awsIpRanges: z.string().min(1).optional(),
@@ -297,7 +316,9 @@ function listSpecAbs(spec: string, abs: (p: string) => string): string {
   return abs(spec);
 }
 
-/** A configured threat list as `loadIpList` takes it. */
-export function listSpec(l: Config['threatLists'][number]): string | ListSpec {
-  return typeof l === 'string' ? l : { name: l.name, path: l.path, ...(l.format ? { format: l.format } : {}) };
+/** A configured threat list (IP or domain) as `loadIpList` / `loadDomainList` take it, its category included. */
+export function listSpec<C extends string>(
+  l: string | { name: string; path: string; format?: ListSpec['format'] | undefined; category?: C | undefined },
+): string | ListSpec<C> {
+  return typeof l === 'string' ? l : { name: l.name, path: l.path, ...(l.format ? { format: l.format } : {}), ...(l.category ? { category: l.category } : {}) };
 }

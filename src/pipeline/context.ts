@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { ApiClassifier } from '../detectors/api-classification.js';
 import type { DetectContext } from '../detectors/types.js';
 import { resolveAwsRanges } from '../intel/aws-ranges.js';
+import { conventionNote } from '../intel/categories.js';
 import { LazyEnricher } from '../intel/enrich.js';
 import { Intel } from '../intel/intel.js';
 import { type DomainList, type IpList, loadDomainList, loadIpList } from '../intel/threat-list.js';
@@ -17,6 +18,8 @@ export interface ConfigLists {
 /**
  * Loads and compiles everything detection needs (lists, AWS ranges, classification table), once. `lists`: the
  * configuration's lists already loaded (serve loads them through its file watchers), so they are not read twice.
+ * A list whose category comes from its name (no `category`, a `tor*` / `c2*` / `crypto*`... name) is announced
+ * through `warn`, so the naming convention never decides silently.
  */
 export async function buildContext(
   config: Config,
@@ -35,6 +38,14 @@ export async function buildContext(
     const other = names.get(t.name);
     if (other) throw new UsageError(`two threat lists are named ${JSON.stringify(t.name)} (${other} and ${t.path}); name them with NAME=FILE`);
     names.set(t.name, t.path);
+  }
+  for (const t of threats) {
+    const note = conventionNote('threat list', t);
+    if (note) warn(note);
+  }
+  for (const l of domains) {
+    const note = conventionNote('domain list', l);
+    if (note) warn(note);
   }
   const d = config.detectors;
   const e = config.enrichment;

@@ -443,13 +443,13 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
     );
   app.get(
     '/lists',
-    viewer((c) => listsPage(c, { kind: 'threat', name: '', text: '' })),
+    viewer((c) => listsPage(c, { kind: 'threat', name: '', text: '', category: 'threat' })),
   );
   app.post(
     '/lists',
     responder(async (c) => {
       const body = await form(c);
-      const f: ListForm = { kind: field(body, 'kind'), name: field(body, 'name').trim(), text: field(body, 'text') };
+      const f: ListForm = { kind: field(body, 'kind'), name: field(body, 'name').trim(), text: field(body, 'text'), category: field(body, 'category') };
       const file = body.file;
       let text = f.text;
       if (file instanceof File && file.size > 0) {
@@ -457,10 +457,12 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
         text = await file.text();
       }
       if (f.kind !== 'threat' && f.kind !== 'trusted') return listsPage(c, f, 'kind: expected threat or trusted');
+      if (f.kind === 'threat' && !['', 'threat', 'tor'].includes(f.category)) return listsPage(c, f, 'category: expected threat or tor');
       if (!f.name) return listsPage(c, f, 'name: required');
       if (!text.trim()) return listsPage(c, f, 'entries: paste addresses or choose a file');
       try {
-        services.lists.upload(f.kind, f.name, text, 'TXT');
+        // A trusted list has no category: the form's select applies to threat lists only.
+        services.lists.upload(f.kind, f.name, text, 'TXT', f.kind === 'threat' && f.category ? f.category : undefined);
       } catch (err) {
         if (err instanceof TrailhoundError) return listsPage(c, f, err.message);
         throw err;

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SEVERITY } from '../../core/finding.js';
 import type { DnsQuery } from '../../core/network.js';
+import { DOMAIN_CATEGORY_NAME_PREFIXES, type DomainListCategory } from '../../intel/categories.js';
 import { DomainIndex } from '../../intel/domain-index.js';
 import { dnsHit } from '../network-common.js';
-import type { DetectContext, DnsDetector, LogCase } from '../types.js';
+import type { DnsDetector, LogCase } from '../types.js';
 import { query } from './impact-ec2-malicious-domain-request-custom.js';
 
 /**
@@ -14,10 +15,10 @@ import { query } from './impact-ec2-malicious-domain-request-custom.js';
  * - the built-in list `data/intel/guardduty-test-domains.txt` (category `c2`: the fake domains AWS publishes so that
  *   customers can prove GuardDuty works, `guarddutyc2activityb.com` and `c2.guarddutyc2activityb.com` with its
  *   subdomains), evidence "Trailhound built-in: GuardDuty test domains";
- * - every configured domain threat list (`threatDomainLists`) whose name starts with `c2`, `cnc` or
- *   `command-and-control` (case-insensitive), the same naming convention as the Tor node list of
- *   `UnauthorizedAccess:EC2/TorClient`. Such a list's hits are also `Impact:EC2/MaliciousDomainRequest.Custom`
- *   findings (that detector reports every domain list).
+ * - every domain threat list (`threatDomainLists`) of category `c2` (`category: c2`; without a category, a list whose
+ *   name starts with `c2`, `cnc` or `command-and-control`, case-insensitive: the fallback convention of
+ *   `intel/categories.ts`). Such a list feeds this finding, not `Impact:EC2/MaliciousDomainRequest.Custom` (which
+ *   reports the lists of category `threat`).
  *
  * A query DNS Firewall blocked still counts (the instance tried). One finding per instance (or source address) and
  * queried domain; `count` is the queries.
@@ -70,8 +71,7 @@ export function builtinIndex(lists: readonly BuiltinList[]): DomainIndex<string>
 }
 
 export interface DomainIntelState {
-  /** The configured domain threat lists taken for this finding type (by name prefix). */
-  configured: ReadonlySet<string>;
+  /** `configuredLists`: the domain lists of the spec's category loaded when the state was created. */
   counters: { matchedQueries: number; builtinMatches: number; configuredMatches: number; configuredLists: number; builtinRules: number };
 }
 
@@ -79,8 +79,8 @@ export interface DomainIntelSpec {
   id: string;
   findingType: string;
   summary: string;
-  /** Lower-case prefixes of the configured domain list names that feed this type. */
-  listPrefixes: readonly string[];
+  /** The category of the configured domain lists that feed this type. */
+  category: Exclude<DomainListCategory, 'threat'>;
   builtin: DomainIndex<string>;
   /** What the domain is associated with, for titles: "a known command and control server". */
   association: string;
@@ -89,19 +89,7 @@ export interface DomainIntelSpec {
   cases: LogCase[];
 }
 
-/** The configured domain lists whose names start with one of `prefixes` (case-insensitive). */
-export function listsNamed(ctx: DetectContext, prefixes: readonly string[]): Set<string> {
-  return new Set(
-    ctx.intel.domainLists
-      .map((l) => l.name)
-      .filter((n) => {
-        const lower = n.toLowerCase();
-        return prefixes.some((p) => lower.startsWith(p));
-      }),
-  );
-}
-
-/** A detector of queries to domains on built-in lists or on configured domain lists named by convention. */
+/** A detector of queries to domains on built-in lists or on configured domain lists of one category. */
 export function domainIntelDetector(spec: DomainIntelSpec): DnsDetector<DomainIntelState> {
   return {
     meta: {
@@ -114,10 +102,14 @@ export function domainIntelDetector(spec: DomainIntelSpec): DnsDetector<DomainIn
     },
 
     createState(ctx) {
-      const configured = listsNamed(ctx, spec.listPrefixes);
       return {
-        configured,
-        counters: { matchedQueries: 0, builtinMatches: 0, configuredMatches: 0, configuredLists: configured.size, builtinRules: spec.builtin.size },
+        counters: {
+          matchedQueries: 0,
+          builtinMatches: 0,
+          configuredMatches: 0,
+          configuredLists: ctx.intel.domainListCount(spec.category),
+          builtinRules: spec.builtin.size,
+        },
       };
     },
 
@@ -125,11 +117,11 @@ export function domainIntelDetector(spec: DomainIntelSpec): DnsDetector<DomainIn
 
     evaluate(q: DnsQuery, ctx, s) {
       const builtin = spec.builtin.lookup(q.queryName);
-      const configured = s.configured.size > 0 ? ctx.intel.domainThreat(q.queryName)?.filter((n) => s.configured.has(n)) : undefined;
-      if (!builtin && (!configured || configured.length === 0)) return undefined;
+      const configured = ctx.intel.domainListCount(spec.category) > 0 ? ctx.intel.domainThreat(q.queryName, spec.category) : undefined;
+      if (!builtin && !configured) return undefined;
       s.counters.matchedQueries++;
       if (builtin) s.counters.builtinMatches++;
-      if (configured && configured.length > 0) s.counters.configuredMatches++;
+      if (configured) s.counters.configuredMatches++;
       const lists = [...(builtin ?? []), ...(configured ?? [])];
       return dnsHit(q, {
         type: spec.findingType,
@@ -146,8 +138,8 @@ export function domainIntelDetector(spec: DomainIntelSpec): DnsDetector<DomainIn
   };
 }
 
-/** Configured domain lists whose names start with one of these feed C&C findings. */
-export const C2_LIST_PREFIXES = ['c2', 'cnc', 'command-and-control'] as const;
+/** Configured domain lists without a category whose names start with one of these feed C&C findings (fallback). */
+export const C2_LIST_PREFIXES = DOMAIN_CATEGORY_NAME_PREFIXES.c2;
 
 const C2_INDEX = builtinIndex([{ name: GUARDDUTY_TEST_DOMAINS_LIST, rules: builtinRules(GUARDDUTY_TEST_DOMAINS_FILE, 'c2') }]);
 
@@ -155,8 +147,8 @@ export const detector = domainIntelDetector({
   id: 'backdoor-ec2-c-and-c-activity-b-dns',
   findingType: 'Backdoor:EC2/C&CActivity.B!DNS',
   summary:
-    'An EC2 instance is querying a domain name associated with a known command and control server (built-in GuardDuty test domains, or a domain list named c2*, cnc* or command-and-control*).',
-  listPrefixes: C2_LIST_PREFIXES,
+    'An EC2 instance is querying a domain name associated with a known command and control server (built-in GuardDuty test domains, or a domain list of category c2; without a category, one named c2*, cnc* or command-and-control*).',
+  category: 'c2',
   builtin: C2_INDEX,
   association: 'a known command and control server',
   consequence:
@@ -185,7 +177,7 @@ export const detector = domainIntelDetector({
     },
     { name: 'ordinary domains', lines: [query('example.com'), query('www.amazon.com'), query('s3.us-west-2.amazonaws.com')], expect: 0 },
     {
-      name: 'a configured domain list not named c2*/cnc* (test-domains) is not C&C intelligence',
+      name: 'a configured domain list without a category, not named c2*/cnc* (test-domains), is not C&C intelligence',
       lines: [query('evil.example.com')],
       threatDomains: ['evil.example.com'],
       expect: 0,

@@ -1,3 +1,4 @@
+import { DOMAIN_CATEGORY_NAME_PREFIXES } from '../../intel/categories.js';
 import {
   builtinIndex,
   builtinRules,
@@ -17,13 +18,15 @@ import { query } from './impact-ec2-malicious-domain-request-custom.js';
  *   GuardDuty tester's indicator), evidence "Trailhound built-in: GuardDuty test domains";
  * - the built-in `data/intel/mining-pools.txt` (a short hand-written list of public mining pools and XMRig's
  *   donation endpoints), evidence "Trailhound built-in: public mining pools";
- * - every configured domain threat list (`threatDomainLists`) whose name starts with `crypto`, `bitcoin` or `mining`
- *   (case-insensitive), the naming convention of the Tor list of `UnauthorizedAccess:EC2/TorClient`.
+ * - every domain threat list (`threatDomainLists`) of category `mining` (`category: mining`; without a category, a
+ *   list whose name starts with `crypto`, `bitcoin` or `mining`, case-insensitive: the fallback convention of
+ *   `intel/categories.ts`). Such a list feeds this finding, not `Impact:EC2/MaliciousDomainRequest.Custom`.
  *
  * A query DNS Firewall blocked still counts. One finding per instance (or source address) and queried domain;
  * `count` is the queries. Instances that mine on purpose are suppressed with a filter (GuardDuty's advice).
  */
-export const CRYPTO_LIST_PREFIXES = ['crypto', 'bitcoin', 'mining'] as const;
+/** Configured domain lists without a category whose names start with one of these feed this type (fallback). */
+export const CRYPTO_LIST_PREFIXES = DOMAIN_CATEGORY_NAME_PREFIXES.mining;
 
 export const MINING_POOLS_LIST = 'Trailhound built-in: public mining pools';
 
@@ -36,8 +39,8 @@ export const detector = domainIntelDetector({
   id: 'crypto-currency-ec2-bitcoin-tool-b-dns',
   findingType: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
   summary:
-    'An EC2 instance is querying a domain name associated with cryptocurrency-related activity (built-in GuardDuty test domain and public mining pools, or a domain list named crypto*, bitcoin* or mining*).',
-  listPrefixes: CRYPTO_LIST_PREFIXES,
+    'An EC2 instance is querying a domain name associated with cryptocurrency-related activity (built-in GuardDuty test domain and public mining pools, or a domain list of category mining; without a category, one named crypto*, bitcoin* or mining*).',
+  category: 'mining',
   builtin: CRYPTO_INDEX,
   association: 'cryptocurrency-related activity',
   consequence: 'Unless the instance mines on purpose, it is likely compromised and running a cryptocurrency miner (resource hijacking).',
@@ -66,7 +69,7 @@ export const detector = domainIntelDetector({
       expect: 0,
     },
     {
-      name: 'a configured domain list not named crypto*/bitcoin*/mining* (test-domains) is not crypto intelligence',
+      name: 'a configured domain list without a category, not named crypto*/bitcoin*/mining* (test-domains), is not crypto intelligence',
       lines: [query('evil.example.com')],
       threatDomains: ['evil.example.com'],
       expect: 0,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CLOCK, detectLogCase, tempDir, testContext } from '../../../test/helpers.js';
 import { schemaErrors } from '../../../test/schema.js';
 import type { Finding } from '../../core/finding.js';
+import type { DomainListCategory } from '../../intel/categories.js';
 import { Intel } from '../../intel/intel.js';
 import { runDetect } from '../../pipeline/detect.js';
 import type { DnsDetector, LogCase } from '../types.js';
@@ -15,7 +16,7 @@ import {
   MINING_POOLS_FILE,
 } from './backdoor-ec2-c-and-c-activity-b-dns.js';
 import { detector as crypto, MINING_POOLS_LIST } from './crypto-currency-ec2-bitcoin-tool-b-dns.js';
-import { query } from './impact-ec2-malicious-domain-request-custom.js';
+import { detector as domainCustom, query } from './impact-ec2-malicious-domain-request-custom.js';
 import {
   EXFIL_MAX_NAMES_PER_KEY,
   EXFIL_THRESHOLD,
@@ -43,14 +44,28 @@ const caseNamed = (d: DnsDetector<any>, prefix: string): LogCase => {
   return c;
 };
 
-/** Runs DNS lines through one detector with domain threat lists of any names (LogCase names only `test-domains`). */
-async function detectWithDomainLists(detector: DnsDetector<any>, lines: string[], lists: Record<string, string[]>): Promise<Finding[]> {
+/**
+ * Runs DNS lines through one detector with domain threat lists of any names (LogCase names only `test-domains`);
+ * `categories` gives some of them a category.
+ */
+async function detectWithDomainLists(
+  detector: DnsDetector<any>,
+  lines: string[],
+  lists: Record<string, string[]>,
+  categories: Record<string, DomainListCategory> = {},
+): Promise<Finding[]> {
   const dir = join(tempDir(), 'AWSLogs', '111122223333', 'vpcdnsquerylogs', 'us-west-2', '2021', '03', '08');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'case.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
   const base = await testContext();
-  const domainLists = Object.entries(lists).map(([name, domains]) => ({ name, path: `${name}.txt`, domains, sha256: '1'.repeat(64) }));
+  const domainLists = Object.entries(lists).map(([name, domains]) => ({
+    name,
+    path: `${name}.txt`,
+    domains,
+    sha256: '1'.repeat(64),
+    ...(categories[name] ? { category: categories[name] } : {}),
+  }));
   const ctx = { ...base, intel: new Intel(base.intel.awsRanges, [], [], domainLists) };
   const result = await runDetect({ paths: [file], ctx, clock: CLOCK, network: { flow: [], dns: [detector] } });
   expect(result.rejected).toEqual([]);
@@ -132,6 +147,16 @@ describe('Backdoor:EC2/C&CActivity.B!DNS', () => {
     expect(f!.service.evidence?.threatIntelligenceDetails.map((t) => t.threatListName)).toEqual([GUARDDUTY_TEST_DOMAINS_LIST, 'c2']);
   });
 
+  it('an explicit category wins over the name: c2 lists feed it whatever their names, a c2* list of category threat does not', async () => {
+    const lines = [query('beacon.example'), query('look.example')];
+    const lists = { resolvers: ['beacon.example'], 'c2-lookalike': ['look.example'] };
+    const categories = { resolvers: 'c2', 'c2-lookalike': 'threat' } as const;
+    const fs = await detectWithDomainLists(c2, lines, lists, categories);
+    expect(fs.map((f) => [f.service.action.dnsRequestAction?.domain, f.service.additionalInfo.threatListName])).toEqual([['beacon.example', 'resolvers']]);
+    const custom = await detectWithDomainLists(domainCustom, lines, lists, categories);
+    expect(custom.map((f) => [f.service.action.dnsRequestAction?.domain, f.service.additionalInfo.threatListName])).toEqual([['look.example', 'c2-lookalike']]);
+  });
+
   it('stats count the configured lists and matches', () => {
     const s = c2.createState!({ intel: new Intel({} as never, [], [], [{ name: 'c2', path: 'c2.txt', domains: ['a.example'], sha256: '' }]) } as never);
     expect(c2.stats!(s)).toMatchObject({ configuredLists: 1, matchedQueries: 0, builtinRules: 3 });
@@ -163,6 +188,12 @@ describe('CryptoCurrency:EC2/BitcoinTool.B!DNS', () => {
     });
     expect(fs.map((f) => f.service.action.dnsRequestAction?.domain).sort()).toEqual(['btc.example', 'm.example', 'pool.newcoin.example']);
     expect(fs.every((f) => f.service.count === 1)).toBe(true);
+  });
+  it('lists of category mining feed it whatever their names; a mining* list of category threat does not', async () => {
+    const lines = [query('eu.pool.example'), query('x.mining-lookalike.example')];
+    const lists = { pools: ['pool.example'], 'mining-lookalike': ['mining-lookalike.example'] };
+    const fs = await detectWithDomainLists(crypto, lines, lists, { pools: 'mining', 'mining-lookalike': 'threat' });
+    expect(fs.map((f) => [f.service.action.dnsRequestAction?.domain, f.service.additionalInfo.threatListName])).toEqual([['eu.pool.example', 'pools']]);
   });
 });
 

@@ -6,6 +6,8 @@ import type { DnsDetector } from '../types.js';
  * An instance queries a domain (or a subdomain of one) on a custom threat list of domains (`threatDomainLists`), seen
  * in Route 53 Resolver query logs. Queries DNS Firewall blocked still count (`dnsRequestAction.blocked` says so): the
  * instance tried. One finding per instance (or source address) and listed domain; `count` is the number of queries.
+ * Only lists of category `threat` (the default) count: `c2` and `mining` lists feed `Backdoor:EC2/C&CActivity.B!DNS`
+ * and `CryptoCurrency:EC2/BitcoinTool.B!DNS` instead (`intel/categories.ts`).
  */
 export const query = (name: string, o: { instance?: string; firewall?: string; answers?: unknown[] } = {}) =>
   JSON.stringify({

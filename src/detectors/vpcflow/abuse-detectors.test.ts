@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectLogCase } from '../../../test/helpers.js';
 import { schemaErrors } from '../../../test/schema.js';
+import { parseIp } from '../../core/ip.js';
 import type { DetectResult } from '../../pipeline/detect.js';
 import type { FlowDetector, LogCase } from '../types.js';
 import { detector as spambot } from './backdoor-ec2-spambot.js';
@@ -175,5 +176,57 @@ describe('UnauthorizedAccess:EC2/TorClient', () => {
     const { testContext } = await import('../../../test/helpers.js');
     const ctx = await testContext({ threatList: ['203.0.113.66'] });
     expect(tor.stats!(tor.createState!(ctx))).toMatchObject({ torListsConfigured: 0 });
+  });
+  it('takes the lists of category tor whatever their names, and not a tor* list of category threat', async () => {
+    const { list, testContext } = await import('../../../test/helpers.js');
+    const { Intel } = await import('../../intel/intel.js');
+    const base = await testContext();
+    const ctx = {
+      ...base,
+      intel: new Intel(base.intel.awsRanges, [
+        { ...list('exit-nodes', ['203.0.113.66']), category: 'tor' },
+        { ...list('tor-lookalike', ['203.0.113.67']), category: 'threat' },
+      ]),
+    };
+    const state = tor.createState!(ctx);
+    expect(tor.stats!(state)).toMatchObject({ torListsConfigured: 1 });
+    const flow = (dst: string) =>
+      ({
+        id: dst,
+        account: '111122223333',
+        region: 'us-west-2',
+        time: 1,
+        interfaceId: 'eni-1',
+        srcaddr: parseIp('10.0.0.12'),
+        dstaddr: parseIp(dst),
+        srcport: 41000,
+        dstport: 9001,
+        protocol: 6,
+        action: 'ACCEPT',
+      }) as never;
+    expect(tor.evaluate(flow('203.0.113.66'), ctx, state)).toMatchObject({ type: 'UnauthorizedAccess:EC2/TorClient', threatListNames: ['exit-nodes'] });
+    expect(tor.evaluate(flow('203.0.113.67'), ctx, state)).toBeUndefined();
+  });
+
+  it('uses the lists in force: a Tor list added after the state was made (an upload in serve) is used at once', async () => {
+    const { list, testContext } = await import('../../../test/helpers.js');
+    const { Intel } = await import('../../intel/intel.js');
+    const ctx = await testContext();
+    const state = tor.createState!(ctx);
+    ctx.intel = new Intel(ctx.intel.awsRanges, [{ ...list('nodes', ['203.0.113.66']), category: 'tor' }]);
+    const flow = {
+      id: 'x',
+      account: '111122223333',
+      region: 'us-west-2',
+      time: 1,
+      interfaceId: 'eni-1',
+      srcaddr: parseIp('10.0.0.12'),
+      dstaddr: parseIp('203.0.113.66'),
+      srcport: 41000,
+      dstport: 9001,
+      protocol: 6,
+      action: 'ACCEPT',
+    } as never;
+    expect(tor.evaluate(flow, ctx, state)).toMatchObject({ threatListNames: ['nodes'] });
   });
 });

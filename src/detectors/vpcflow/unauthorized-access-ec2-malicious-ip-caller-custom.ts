@@ -5,7 +5,8 @@ import type { FlowDetector } from '../types.js';
 /**
  * The workshop's scenario 1: an instance talks to, or is reached from, an address on a custom threat list, seen in
  * VPC Flow Logs. Either direction counts, accepted or rejected (`blocked` says which). One finding per instance (or
- * interface, when the instance is not known) and remote address; `count` is the number of flow records.
+ * interface, when the instance is not known) and remote address; `count` is the number of flow records. Lists of
+ * category `tor` are Tor node lists, not threat lists: they feed `UnauthorizedAccess:EC2/TorClient` instead.
  */
 const HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
 const line = (src: string, dst: string, sport: number, dport: number, proto = 6, action = 'ACCEPT', eni = 'eni-0123456789abcdef0') =>

@@ -1,4 +1,5 @@
 import { SEVERITY } from '../../core/finding.js';
+import { IP_CATEGORY_NAME_PREFIXES, ipCategoryByName } from '../../intel/categories.js';
 import { flowSides, flowThreatHit } from '../network-common.js';
 import type { FlowDetector, LogCase } from '../types.js';
 
@@ -6,10 +7,12 @@ import type { FlowDetector, LogCase } from '../types.js';
  * `UnauthorizedAccess:EC2/TorClient`: an instance connects out to a Tor node (GuardDuty: a Guard or Authority node,
  * the entry points of the Tor network).
  *
- * The Tor node list is a threat list named by convention: every configured threat list whose name starts with `tor`
- * (case-insensitive: `tor`, `Tor`, `tor-exit-nodes`, `tor-guards`, ...) is taken as the list of Tor nodes, whatever
- * nodes it holds (a dedicated configuration key is planned). Without such a list the detector does nothing (its
- * statistics say so). As for every threat list, private addresses never match and a trusted address wins.
+ * The Tor nodes are the threat lists of category `tor` (`category: tor` in the configuration or on upload; see
+ * `intel/categories.ts`). A list without a category whose name starts with `tor` (case-insensitive: `tor`, `Tor`,
+ * `tor-exit-nodes`, ...) is taken as one too, the naming convention kept as a fallback; `category: threat` keeps such a
+ * name a plain threat list. A Tor list feeds this finding, not `MaliciousIPCaller.Custom`. Without a Tor list the
+ * detector does nothing (its statistics say so). As for every threat list, private addresses never match and a
+ * trusted address wins.
  *
  * Counted: a flow record whose destination is on a Tor list (the instance connects out; a record with
  * `flow-direction` ingress is not), accepted or rejected, any protocol. A record whose source port is lower than
@@ -17,16 +20,17 @@ import type { FlowDetector, LogCase } from '../types.js';
  * connected in (Tor exit nodes reach public services), not as a client connection, and is not counted. One finding
  * per instance (or network interface when the instance is unknown) and Tor node; `count` is the flow records.
  */
-export const TOR_LIST_PREFIX = 'tor';
+/** The name prefix of the fallback convention (a list without a category). */
+export const TOR_LIST_PREFIX = IP_CATEGORY_NAME_PREFIXES.tor[0] as string;
 
 export interface TorClientState {
-  /** The configured threat lists taken as Tor node lists. */
-  torLists: ReadonlySet<string>;
+  /** `torListsConfigured`: the Tor node lists loaded when the state was created (lookups use the lists in force). */
   counters: { torConnections: number; serviceReplies: number; torListsConfigured: number };
 }
 
+/** True when a list without a category is taken as a Tor node list by its name (the fallback convention). */
 export function isTorListName(name: string): boolean {
-  return name.toLowerCase().startsWith(TOR_LIST_PREFIX);
+  return ipCategoryByName(name) === 'tor';
 }
 
 export const detector: FlowDetector<TorClientState> = {
@@ -35,21 +39,21 @@ export const detector: FlowDetector<TorClientState> = {
     findingType: 'UnauthorizedAccess:EC2/TorClient',
     severity: SEVERITY.High,
     dataSource: 'VPC Flow Logs',
-    summary: 'An EC2 instance is making connections to a Tor node (a threat list whose name starts with "tor"): it may be acting as a Tor client.',
+    summary:
+      'An EC2 instance is making connections to a Tor node (a threat list of category tor; without a category, one whose name starts with "tor"): it may be acting as a Tor client.',
     aggregation: 'instance (or network interface when the instance is unknown) + Tor node address',
   },
 
   createState(ctx) {
-    const torLists = new Set(ctx.intel.threatLists.map((l) => l.name).filter(isTorListName));
-    return { torLists, counters: { torConnections: 0, serviceReplies: 0, torListsConfigured: torLists.size } };
+    return { counters: { torConnections: 0, serviceReplies: 0, torListsConfigured: ctx.intel.ipListCount('tor') } };
   },
 
   stats: (s) => ({ ...s.counters }),
 
   evaluate(r, ctx, s) {
-    if (s.torLists.size === 0 || !r.dstaddr || r.flowDirection === 'ingress') return undefined;
-    const lists = ctx.intel.threat(r.dstaddr)?.filter((n) => s.torLists.has(n));
-    if (!lists || lists.length === 0) return undefined;
+    if (!r.dstaddr || r.flowDirection === 'ingress') return undefined;
+    const lists = ctx.intel.torNode(r.dstaddr);
+    if (!lists) return undefined;
     if (r.srcport !== undefined && r.dstport !== undefined && r.srcport < r.dstport) {
       s.counters.serviceReplies++;
       return undefined;
@@ -71,8 +75,7 @@ export const detector: FlowDetector<TorClientState> = {
   cases: cases(),
 };
 
-/** A case whose threat lists are named (the Tor list is found by its name). */
-/** A case of this detector (LogCase carries named lists). */
+/** A case of this detector (LogCase carries named lists without categories: these cases use the name fallback). */
 export type TorCase = LogCase;
 
 function cases(): TorCase[] {
@@ -101,7 +104,7 @@ function cases(): TorCase[] {
       expect: 2,
     },
     {
-      name: 'the same address on a threat list not named tor*: no Tor list, no finding',
+      name: 'the same address on a threat list without a category, not named tor*: no Tor list, no finding',
       lines: session(12),
       threatList: [guard],
       expect: 0,

@@ -72,6 +72,15 @@ export interface ListForm {
   kind: string;
   name: string;
   text: string;
+  /** Threat lists: `threat` or `tor` (the form always says which; the name convention is for lists without one). */
+  category: string;
+}
+
+/** What a list's category means, for the table (`by name` when the list gave none and its name decided). */
+function categoryText(l: IntelListInfo): string {
+  if (!l.category) return '';
+  const what = l.category === 'tor' ? 'Tor nodes' : 'threat';
+  return l.categoryFrom === 'name' ? `${what} (by name)` : what;
 }
 
 export function ListsView(p: { lists: IntelListInfo[]; canRespond: boolean; csrf: string; form: ListForm; error?: string | undefined }) {
@@ -79,17 +88,19 @@ export function ListsView(p: { lists: IntelListInfo[]; canRespond: boolean; csrf
     <>
       <h1>Threat and trusted lists</h1>
       <p class="muted">
-        Threat lists name known malicious addresses (findings ending in .Custom); trusted lists name addresses whose calls raise no findings. Lists from the
-        configuration file are changed there; uploaded ones here.
+        Threat lists name known malicious addresses (findings ending in .Custom), or Tor nodes (category Tor: UnauthorizedAccess:EC2/TorClient instead); trusted
+        lists name addresses whose calls raise no findings. A list without a category whose name starts with "tor" is taken as Tor nodes ("by name"). Lists from
+        the configuration file are changed there; uploaded ones here.
       </p>
       <Table
         rows={p.lists}
         empty={<p class="panel muted">No lists.</p>}
-        head={['Name', 'Kind', 'Origin', 'State', <th class="num">Entries</th>, 'SHA-256', 'Updated', p.canRespond ? <th></th> : null]}
+        head={['Name', 'Kind', 'Category', 'Origin', 'State', <th class="num">Entries</th>, 'SHA-256', 'Updated', p.canRespond ? <th></th> : null]}
         row={(l) => (
           <tr>
             <td>{shown(l.name)}</td>
             <td>{l.kind}</td>
+            <td>{categoryText(l)}</td>
             <td>{l.origin}</td>
             <td>{l.active ? <span class="tag ok">active</span> : <span class="tag">inactive</span>}</td>
             <td class="num">{String(l.entries)}</td>
@@ -128,6 +139,17 @@ export function ListsView(p: { lists: IntelListInfo[]; canRespond: boolean; csrf
               </option>
               <option value="trusted" selected={p.form.kind === 'trusted'}>
                 Trusted list
+              </option>
+            </select>
+          </label>
+          <label>
+            Category (threat lists)
+            <select name="category">
+              <option value="threat" selected={p.form.category !== 'tor'}>
+                Threat: known malicious addresses (.Custom findings)
+              </option>
+              <option value="tor" selected={p.form.category === 'tor'}>
+                Tor nodes (TorClient findings)
               </option>
             </select>
           </label>
