@@ -10,6 +10,7 @@ import { respond } from '../cli/respond.js';
 import { type RunningServe, startServe } from '../cli/serve.js';
 import type { Finding } from '../core/finding.js';
 import { loadConfig } from '../pipeline/config.js';
+import { AwsCliProfiles } from './cli-profiles.js';
 import { SOURCE_IP_HEADER } from './clients.js';
 import { FlowLogWriter } from './flow-log.js';
 import { LabInbox } from './inbox.js';
@@ -179,8 +180,12 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
     });
     closers.push(() => serve.close());
     log(`console on ${serve.url} (user analyst, password ${password}); the lab's AWS endpoint is ${stage.endpoint} (a local lab, not AWS)`);
+    log(`the lab's files (trail bucket, database, configuration) are in ${dir}`);
+    const profiles = new AwsCliProfiles(dir, stage.endpoint, LAB_REGION);
+    profiles.set('alice', stage.admin.credentials);
+    profiles.set('compromised', stage.compromisedUser.credentials);
 
-    const report = await play(stage, serve, trail, flows, inbox, runnerToken, o.once || o.autoRespond ? 'auto' : 'wait', log);
+    const report = await play(stage, serve, trail, flows, inbox, runnerToken, o.once || o.autoRespond ? 'auto' : 'wait', log, profiles);
     report.durationMs = Date.now() - started;
     report.lab.console = serve.url;
     const running: RunningLab = { report, consoleUrl: serve.url, login: { user: 'analyst', password }, close: closeAll };
@@ -259,6 +264,7 @@ async function play(
   token: string,
   analyst: 'auto' | 'wait',
   log: (m: string) => void,
+  profiles: AwsCliProfiles,
 ): Promise<LabReport> {
   const calls: AttackCall[] = [];
   const problems: string[] = [];
@@ -281,6 +287,8 @@ async function play(
   await scenario4(stage, calls);
   log("scenario 3: the instance role's credentials stolen and used outside AWS");
   const stolen = await scenario3(stage, calls);
+  profiles.set('badbob', stolen);
+  log(`AWS CLI as the actors (profiles alice, compromised, badbob): ${profiles.env()} aws --profile badbob dynamodb list-tables`);
   await settle();
 
   const all = findings();
