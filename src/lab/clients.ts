@@ -4,9 +4,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-
-/** The header through which a lab client declares the public address it plays (the trail's `sourceIPAddress`). */
-export const SOURCE_IP_HEADER = 'x-trailhound-lab-source-ip';
+import { labClient } from './server.js';
 
 export interface LabCredentials {
   accessKeyId: string;
@@ -24,19 +22,7 @@ export interface LabClientOptions {
   userAgent?: string;
 }
 
-type AnyClient = { middlewareStack: { add(mw: unknown, options: unknown): void }; destroy(): void };
-
-/** Adds the source-address header to every request of a client (before signing, as any other header). */
-function withSourceIp<T extends AnyClient>(client: T, ip: string): T {
-  client.middlewareStack.add(
-    (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
-      args.request.headers[SOURCE_IP_HEADER] = ip;
-      return next(args);
-    },
-    { step: 'build', name: 'trailhoundLabSourceIp' },
-  );
-  return client;
-}
+type AnyClient = { destroy(): void };
 
 /** Unmodified AWS SDK v3 clients pointed at the lab, as one actor (credentials + public address). */
 export class LabClients {
@@ -49,23 +35,16 @@ export class LabClients {
   readonly dynamodb: DynamoDBClient;
 
   constructor(o: LabClientOptions) {
-    const base = {
-      endpoint: o.endpoint,
-      region: o.region,
-      credentials: o.credentials,
-      maxAttempts: 1,
-      ...(o.userAgent ? { customUserAgent: o.userAgent } : {}),
-    };
     const track = <T extends AnyClient>(c: T): T => {
       this.made.push(c);
-      return withSourceIp(c, o.sourceIp);
+      return c;
     };
-    this.iam = track(new IAMClient(base));
-    this.sts = track(new STSClient(base));
-    this.ec2 = track(new EC2Client(base));
-    this.s3 = track(new S3Client({ ...base, forcePathStyle: true }));
-    this.ssm = track(new SSMClient(base));
-    this.dynamodb = track(new DynamoDBClient(base));
+    this.iam = track(labClient(IAMClient, o));
+    this.sts = track(labClient(STSClient, o));
+    this.ec2 = track(labClient(EC2Client, o));
+    this.s3 = track(labClient(S3Client, o));
+    this.ssm = track(labClient(SSMClient, o));
+    this.dynamodb = track(labClient(DynamoDBClient, o));
   }
 
   destroy(): void {

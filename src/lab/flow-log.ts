@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseIp } from '../core/ip.js';
+import { DEFAULT_FLOW_FIELDS } from '../parsers/vpc-flow.js';
 import { checkSegment, datePath, GzipDelivery, LabLogError, stamp } from './log-delivery.js';
 import type { LabFlow } from './types.js';
 
@@ -32,23 +33,8 @@ export interface FlowLogWriterOptions {
   onError?: (err: LabLogError) => void;
 }
 
-/** AWS's default format, in its order. */
-export const DEFAULT_FLOW_FORMAT: readonly string[] = [
-  'version',
-  'account-id',
-  'interface-id',
-  'srcaddr',
-  'dstaddr',
-  'srcport',
-  'dstport',
-  'protocol',
-  'packets',
-  'bytes',
-  'start',
-  'end',
-  'action',
-  'log-status',
-];
+/** AWS's default format, in its order (the parser's definition). */
+export const DEFAULT_FLOW_FORMAT: readonly string[] = DEFAULT_FLOW_FIELDS;
 
 /** The `with-instance` custom format: the default fields, then where the interface is and whose it is. */
 export const WITH_INSTANCE_FLOW_FORMAT: readonly string[] = [

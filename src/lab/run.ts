@@ -11,10 +11,10 @@ import { type RunningServe, startServe } from '../cli/serve.js';
 import type { Finding } from '../core/finding.js';
 import { loadConfig } from '../pipeline/config.js';
 import { AwsCliProfiles } from './cli-profiles.js';
-import { SOURCE_IP_HEADER } from './clients.js';
 import { FlowLogWriter } from './flow-log.js';
 import { LabInbox } from './inbox.js';
 import { type AttackCall, background, retry, scenario1, scenario2, scenario3, scenario4 } from './scenarios.js';
+import { labClient } from './server.js';
 import { buildStage, LAB_ACCOUNT, LAB_REGION, type LabStage } from './stage.js';
 import { TrailWriter } from './trail.js';
 
@@ -150,20 +150,10 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
     await writeFile(configPath, toYaml(await labConfig(stage, inbox.port, await hashPassword(password), tokenSha256(runnerToken), o)));
     const config = await loadConfig(configPath);
     const responder = stage.responderCredentials;
-    const sdk = { endpoint: stage.endpoint, region: LAB_REGION, credentials: responder, maxAttempts: 2 };
-    const tag = <T extends { middlewareStack: { add(mw: unknown, o: unknown): void } }>(c: T): T => {
-      c.middlewareStack.add(
-        (next: (a: { request: { headers: Record<string, string> } }) => unknown) => (a: { request: { headers: Record<string, string> } }) => {
-          a.request.headers[SOURCE_IP_HEADER] = TRAILHOUND_IP;
-          return next(a);
-        },
-        { step: 'build', name: 'trailhoundLabSourceIp' },
-      );
-      return c;
-    };
-    const s3 = tag(new S3Client({ ...sdk, forcePathStyle: true }));
-    const iam = tag(new IAMClient(sdk));
-    const ec2 = tag(new EC2Client(sdk));
+    const sdk = { endpoint: stage.endpoint, region: LAB_REGION, credentials: responder, sourceIp: TRAILHOUND_IP };
+    const s3 = labClient(S3Client, sdk);
+    const iam = labClient(IAMClient, sdk);
+    const ec2 = labClient(EC2Client, sdk);
     closers.push(() => {
       s3.destroy();
       iam.destroy();

@@ -86,6 +86,8 @@ const FIELD_LIST: ReadonlyArray<readonly [string, number]> = [
 
 /** The field names this parser knows (headers naming others are reported). */
 export const FLOW_FIELDS: readonly string[] = FIELD_LIST.map(([name]) => name);
+/** The default format (version 2), in its order: the first 14 fields. */
+export const DEFAULT_FLOW_FIELDS: readonly string[] = FLOW_FIELDS.slice(0, 14);
 const FIELD_ID = new Map(FIELD_LIST.map(([name], i) => [name, i]));
 
 const F = {
@@ -171,7 +173,7 @@ function compile(names: readonly string[], source: string, headerLoc: string, er
 const LAYOUT_BY_COUNT = new Map<number, Layout>(
   [14, 21, 25, 29, 39, 40].map((n) => [
     n,
-    compile(FLOW_FIELDS.slice(0, n), n === 14 ? 'the default format' : `the ${n}-field all-fields format`, '', undefined),
+    compile(n === 14 ? DEFAULT_FLOW_FIELDS : FLOW_FIELDS.slice(0, n), n === 14 ? 'the default format' : `the ${n}-field all-fields format`, '', undefined),
   ]),
 );
 
