@@ -19,6 +19,8 @@ export interface RespondOptions {
   target?: string;
   execute?: boolean;
   fetch?: typeof fetch;
+  /** Per request (default 60 s: a playbook's calls take a few seconds). */
+  timeoutMs?: number;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function respond(o: RespondOptions): Promise<{ plan?: unknown; resu
         method,
         headers: { authorization: `Bearer ${o.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(o.timeoutMs ?? 60_000),
       });
     } catch (err) {
       throw new RespondError(`cannot reach ${base}: ${(err as Error).message}`, { cause: err });

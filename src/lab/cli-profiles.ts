@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabCredentials } from './clients.js';
 
@@ -33,8 +33,13 @@ export class AwsCliProfiles {
       if (c.sessionToken) creds.push(`aws_session_token = ${c.sessionToken}`);
       creds.push('');
     }
-    writeFileSync(this.configFile, config.join('\n'), { mode: 0o600 });
-    writeFileSync(this.credentialsFile, creds.join('\n'), { mode: 0o600 });
+    for (const [file, text] of [
+      [this.configFile, config],
+      [this.credentialsFile, creds],
+    ] as const) {
+      writeFileSync(file, text.join('\n'), { mode: 0o600 });
+      chmodSync(file, 0o600); // the mode above applies only when the file is created
+    }
   }
 
   /** The environment prefix that points the AWS CLI at these files. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -8,6 +8,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { hashPassword, newToken, tokenSha256 } from '../api/passwords.js';
 import { respond } from '../cli/respond.js';
 import { type RunningServe, startServe } from '../cli/serve.js';
+import { UsageError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { loadConfig } from '../pipeline/config.js';
 import { AwsCliProfiles } from './cli-profiles.js';
@@ -64,6 +65,8 @@ export interface LabOptions {
    * it (console or `trailhound respond`) unless this is set; with `once`, the lab responds through the API itself.
    */
   autoRespond?: boolean;
+  /** Stops a run that waits (for the analyst): the run then fails with the signal's reason. */
+  signal?: AbortSignal;
   log?: (message: string) => void;
 }
 
@@ -84,6 +87,23 @@ const NAMES: Record<1 | 2 | 3 | 4, string> = {
 
 const RESPONSE_YAML = new URL('../../examples/workshop/response.yaml', import.meta.url);
 
+/** Marks a folder as the lab's, so that a later run with the same `--dir` may clear it. */
+const MARKER = '.trailhound-lab';
+
+/**
+ * A lab folder starts empty: a previous run's trail files and database would change the findings. A folder the lab
+ * made before (it holds the marker) is cleared; any other non-empty folder is refused rather than touched.
+ */
+async function prepareDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const entries = await readdir(dir);
+  if (entries.length > 0) {
+    if (!entries.includes(MARKER)) throw new UsageError(`--dir ${dir}: the folder is not empty and is not a lab folder; choose an empty or new one`);
+    for (const e of entries) await rm(join(dir, e), { recursive: true, force: true });
+  }
+  await writeFile(join(dir, MARKER), 'This folder belongs to `trailhound lab`; the next run with --dir here clears it.\n');
+}
+
 /** Trailhound's own address in the lab (its S3 reads and its remediation calls come from here). */
 const TRAILHOUND_IP = '192.0.2.10';
 
@@ -100,20 +120,30 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
   const log = o.log ?? ((m: string) => process.stderr.write(`lab: ${m}\n`));
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'trailhound-lab-')));
   const removeDir = o.dir === undefined && o.once === true;
-  await mkdir(dir, { recursive: true });
+  await prepareDir(dir);
   const closers: Array<() => Promise<void> | void> = [];
-  const closeAll = async () => {
-    for (const c of closers.reverse()) await c();
-    closers.length = 0;
-    if (removeDir) await rm(dir, { recursive: true, force: true });
-  };
+  let closing: Promise<void> | undefined;
+  // Everything is closed even when one part fails to (its error is logged); the first error is not hidden by later ones.
+  const closeAll = () =>
+    (closing ??= (async () => {
+      for (const c of closers.reverse()) {
+        try {
+          await c();
+        } catch (err) {
+          log(`closing: ${(err as Error).message}`);
+        }
+      }
+      closers.length = 0;
+      if (removeDir) await rm(dir, { recursive: true, force: true });
+    })());
   try {
     const inbox = await new LabInbox().start();
     closers.push(() => inbox.close());
 
-    // The lab's account, its endpoint, and the logs it writes into the trail bucket. The stage closes first (no call
-    // arrives after it), then the writers deliver what they still hold.
-    const stage = await buildStage({ dataDir: join(dir, 'lab') });
+    // The lab's account, its endpoint, and the logs it writes into the trail bucket. Closed in reverse: the service
+    // first, then the writers deliver what they still hold, then the endpoint.
+    const stage = await buildStage({ dataDir: join(dir, 'lab'), onListenerError: (err) => log(`a call could not be recorded: ${err.message}`) });
+    closers.push(() => stage.close());
     const trail = new TrailWriter({
       bucketDir: stage.trailBucketDir,
       tmpDir: join(dir, 'partial-trail'),
@@ -132,7 +162,6 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
     });
     closers.push(() => flows.close());
     closers.push(() => trail.close());
-    closers.push(() => stage.close());
     // Data events are logged for the workshop's buckets, not for the trail bucket itself (Trailhound reading its own
     // logs would otherwise feed the trail forever), as a trail's data-event selector would be set.
     stage.onCall((call) => {
@@ -175,7 +204,7 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
     profiles.set('alice', stage.admin.credentials);
     profiles.set('compromised', stage.compromisedUser.credentials);
 
-    const report = await play(stage, serve, trail, flows, inbox, runnerToken, o.once || o.autoRespond ? 'auto' : 'wait', log, profiles);
+    const report = await play(stage, serve, trail, flows, inbox, runnerToken, o.once || o.autoRespond ? 'auto' : 'wait', log, profiles, o.signal);
     report.durationMs = Date.now() - started;
     report.lab.console = serve.url;
     const running: RunningLab = { report, consoleUrl: serve.url, login: { user: 'analyst', password }, close: closeAll };
@@ -190,6 +219,7 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
 async function labConfig(stage: LabStage, smtpPort: number, passwordHash: string, tokenSha: string, o: LabOptions): Promise<Record<string, unknown>> {
   const workshop = parseYaml(await readFile(RESPONSE_YAML, 'utf8')) as { rules: unknown[]; targets: Record<string, Record<string, unknown>> };
   const scope = { accounts: [LAB_ACCOUNT], regions: [LAB_REGION] };
+  const endpoints = { iam: stage.endpoint, ec2: stage.endpoint };
   const t = workshop.targets;
   return {
     threatLists: [{ name: 'Example-Threat-List', path: 'threat-list.txt' }],
@@ -242,6 +272,20 @@ async function labConfig(stage: LabStage, smtpPort: number, passwordHash: string
   };
 }
 
+/** The report of a run that could not finish: the same shape, no scenarios, `ok: false` and why. */
+export function failedReport(problem: string, durationMs: number): LabReport {
+  return {
+    lab: { accountId: LAB_ACCOUNT, region: LAB_REGION, endpoint: '', console: '', note: LAB_NOTE },
+    scenarios: [],
+    background: { calls: 0, findings: [] },
+    durationMs,
+    ok: false,
+    problems: [problem],
+  };
+}
+
+const LAB_NOTE = 'a local lab on 127.0.0.1: AWS protocols for the calls the workshop makes, not AWS';
+
 const ref = (f: Finding): FindingRef => ({ type: f.type, id: f.id, count: f.service.count, severity: f.severity });
 
 /** Runs the scenarios and the responses, waiting for Trailhound between the steps; then reports. */
@@ -255,6 +299,7 @@ async function play(
   analyst: 'auto' | 'wait',
   log: (m: string) => void,
   profiles: AwsCliProfiles,
+  signal: AbortSignal | undefined,
 ): Promise<LabReport> {
   const calls: AttackCall[] = [];
   const problems: string[] = [];
@@ -309,7 +354,10 @@ async function play(
           `(or run: TRAILHOUND_TOKEN=${token} npx trailhound respond --url ${serve.url} --finding ${s2Finding.id} --target deactivate-key --execute)`,
       );
       const key = stage.compromisedUser.credentials.accessKeyId;
-      while (stage.account.accessKeyStatus(key) !== 'Inactive') await new Promise((r) => setTimeout(r, 500));
+      while (stage.account.accessKeyStatus(key) !== 'Inactive') {
+        signal?.throwIfAborted();
+        await new Promise((r) => setTimeout(r, 500));
+      }
       log('scenario 2: the key is inactive; the attacker tries again');
     }
     await nextSecond();

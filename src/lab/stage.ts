@@ -52,8 +52,14 @@ const allow = (actions: string[], resource: string | string[] = '*') => ({
  * the database password parameter, the finance bucket with logging and Block Public Access on, the trail bucket; an
  * administrator (benign background) and Trailhound's responder identity.
  */
-export async function buildStage(o: { dataDir: string; seed?: string; port?: number }): Promise<LabStage> {
-  const account = new LabAccount({ accountId: LAB_ACCOUNT, region: LAB_REGION, dataDir: o.dataDir, ...(o.seed ? { seed: o.seed } : {}) });
+export async function buildStage(o: { dataDir: string; seed?: string; port?: number; onListenerError?: (err: Error) => void }): Promise<LabStage> {
+  const account = new LabAccount({
+    accountId: LAB_ACCOUNT,
+    region: LAB_REGION,
+    dataDir: o.dataDir,
+    ...(o.seed ? { seed: o.seed } : {}),
+    ...(o.onListenerError ? { onListenerError: o.onListenerError } : {}),
+  });
 
   const compromised = account.createUser(COMPROMISED_USER);
   account.putUserPolicy(

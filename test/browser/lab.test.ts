@@ -12,6 +12,8 @@ import { type RunningLab, runLab } from '../../src/lab/run.js';
 const SHOTS = resolve('test-artifacts/browser');
 const lines: string[] = [];
 let running: Promise<RunningLab>;
+/** Stops the lab's wait for the analyst when a test fails before the key is deactivated. */
+const stop = new AbortController();
 let lab: RunningLab | undefined;
 let browser: Browser;
 let page: Page;
@@ -31,7 +33,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
-  running = runLab({ port: 0, log: (m) => lines.push(m) });
+  running = runLab({ port: 0, signal: stop.signal, log: (m) => lines.push(m) });
   running.catch(() => {});
   const started = await until(
     'the console line',
@@ -52,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  if (!lab) stop.abort(new Error('the test ended'));
   lab ??= await running.catch(() => undefined);
   await lab?.close();
 });
