@@ -12,6 +12,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TrailhoundError } from '../core/errors.js';
 import { validatePolicyDocument } from './policy.js';
+import { cloudTrailDate } from './time.js';
+import { HIDDEN } from './trail.js';
 import type { LabApiCall, LabPrincipal } from './types.js';
 
 // ---------------------------------------------------------------- errors
@@ -304,6 +306,11 @@ export interface LabAccountOptions {
   /** How long instance role credentials last (default 6 h) and after how long IMDS hands out new ones (default 1 h). */
   instanceCredentialTtlSeconds?: number;
   instanceCredentialRefreshSeconds?: number;
+  /**
+   * Called when a listener of `subscribe` throws on a call record (the trail writer refusing a record, say): the call
+   * was handled but is missing from that listener's output. Default: a process warning carrying the error.
+   */
+  onListenerError?: (err: Error, call: LabApiCall) => void;
 }
 
 // ---------------------------------------------------------------- built-in managed policies (simplified documents)
@@ -424,6 +431,7 @@ export class LabAccount {
   /** The instance credentials IMDS hands out, by instance (reused until they are due for refresh). */
   private readonly instanceSessions = new Map<string, string>();
   private readonly listeners = new Set<(call: LabApiCall) => void>();
+  private readonly onListenerError?: (err: Error, call: LabApiCall) => void;
 
   constructor(o: LabAccountOptions = {}) {
     this.accountId = o.accountId ?? '123456789012';
@@ -434,6 +442,8 @@ export class LabAccount {
     this.clock = o.clock ?? (() => new Date());
     this.credentialTtlMs = (o.instanceCredentialTtlSeconds ?? 6 * 3600) * 1000;
     this.credentialRefreshMs = (o.instanceCredentialRefreshSeconds ?? 3600) * 1000;
+    if (o.onListenerError !== undefined && typeof o.onListenerError !== 'function') throw new LabStateError('Invalid', 'onListenerError must be a function');
+    this.onListenerError = o.onListenerError;
     for (const [name, document] of Object.entries(AWS_MANAGED)) {
       const arn = `arn:aws:iam::aws:policy/${name}`;
       this.managedPolicies.set(arn, { policyName: name, arn, policyId: this.ids.iamId('ANPA'), document, awsManaged: true });
@@ -459,13 +469,28 @@ export class LabAccount {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Hands a call record to every listener. A listener that throws does not keep the others from the record, nor the
+   * call from being answered; its error goes to `onListenerError` (default: a process warning), never silently away.
+   */
   emit(call: LabApiCall): void {
     for (const l of this.listeners) {
       try {
         l(call);
-      } catch {
-        // a listener's failure is its own; the call was handled
+      } catch (err) {
+        this.listenerFailed(err, call);
       }
+    }
+  }
+
+  private listenerFailed(thrown: unknown, call: LabApiCall): void {
+    const err = thrown instanceof Error ? thrown : new Error(`a call record listener threw ${String(thrown)}`);
+    try {
+      if (this.onListenerError) this.onListenerError(err, call);
+      else process.emitWarning(err);
+    } catch (handlerErr) {
+      // the handler failed too: the warning is the last place the error can go
+      process.emitWarning(handlerErr instanceof Error ? handlerErr : String(handlerErr));
     }
   }
 
@@ -835,8 +860,6 @@ export class LabAccount {
       sourceInstanceId: instance.instanceId,
     });
     this.instanceSessions.set(instance.instanceId, session.accessKeyId);
-    const assumedRoleId = `${role.roleId}:${session.sessionName}`;
-    const sessionArn = `arn:aws:sts::${this.accountId}:assumed-role/${role.roleName}/${session.sessionName}`;
     this.emit({
       time: now,
       service: 'sts',
@@ -847,9 +870,10 @@ export class LabAccount {
       userAgent: 'ec2.amazonaws.com',
       principal: { type: 'AWSService', invokedBy: 'ec2.amazonaws.com' },
       requestParameters: { roleArn: role.arn, roleSessionName: session.sessionName },
+      // As CloudTrail writes an AWS service's AssumeRole: the credentials only (the token is the lab's placeholder,
+      // never the token itself), no assumedRoleUser.
       responseElements: {
-        credentials: { accessKeyId: session.accessKeyId, expiration: cloudTrailDate(session.expiration) },
-        assumedRoleUser: { assumedRoleId, arn: sessionArn },
+        credentials: { accessKeyId: session.accessKeyId, sessionToken: HIDDEN, expiration: cloudTrailDate(session.expiration) },
       },
       readOnly: true,
       eventCategory: 'Management',
@@ -1172,13 +1196,4 @@ export function trustsService(trustPolicy: string, service: string): boolean {
     if (!actions.some((a) => a === '*' || a === 'sts:*' || a.toLowerCase() === 'sts:assumerole')) return false;
     return ([] as unknown[]).concat(s.Principal?.Service ?? []).includes(service);
   });
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** CloudTrail's date format in STS responseElements: "Jan 2, 2024, 3:04:05 PM" (UTC). */
-export function cloudTrailDate(d: Date): string {
-  const h = d.getUTCHours();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${h % 12 === 0 ? 12 : h % 12}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
 }

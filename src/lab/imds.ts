@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type LabAccount, LabStateError } from './account.js';
+import { isoSeconds } from './time.js';
 
 export const IMDS_PREFIX = '/_lab/imds/';
 
@@ -15,8 +16,6 @@ export interface ImdsAnswer {
   headers: Record<string, string>;
   body: string;
 }
-
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class ImdsEndpoint {
   private readonly tokens = new Map<string, { instanceId: string; expires: number }>();

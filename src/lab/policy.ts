@@ -102,6 +102,15 @@ function wildcardGlob(text: string): Glob {
   return Array.from(text, (c) => (c === '*' ? STAR : c === '?' ? QMARK : c));
 }
 
+/**
+ * Whether `text` matches `pattern`, where `*` matches any run of characters (also none) and `?` exactly one, case-
+ * sensitively. No regular expression: time grows with the lengths of pattern and text multiplied at worst, never
+ * exponentially, whatever the pattern.
+ */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  return globMatch(wildcardGlob(pattern), Array.from(text));
+}
+
 function lowerGlob(g: Glob): Glob {
   return g.map((x) => (typeof x === 'string' ? x.toLowerCase() : x));
 }

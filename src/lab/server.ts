@@ -10,9 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
-import { Readable } from 'node:stream';
-import type { KeyResolution, LabAccount, LabSession } from './account.js';
+import { pipeline, Readable } from 'node:stream';
+import { formatIp, parseIp } from '../core/ip.js';
+import { type KeyResolution, type LabAccount, type LabSession, LabStateError } from './account.js';
 import { IMDS_PREFIX, ImdsEndpoint } from './imds.js';
 import { type Decision, evaluate, PolicyError } from './policy.js';
 import { type CallContext, LabServiceError, type Operation, type ServiceDef } from './protocols/common.js';
@@ -31,10 +31,23 @@ import type { LabApiCall, LabPrincipal } from './types.js';
 
 export const LAB_HEADER = 'x-trailhound-lab';
 export const LAB_NOTICE = 'this is a local lab, not AWS';
-/** The header through which a lab client declares the public address it plays. */
+/**
+ * The header through which a lab client declares the public address it plays. It counts only when the request's
+ * signature covers it (`withSourceIp` adds it before the SDK signs), so that nobody can change a signed request's
+ * address on the way.
+ */
 export const LAB_SOURCE_IP_HEADER = 'x-trailhound-lab-source-ip';
-export const DEFAULT_SOURCE_IP = '203.0.113.10';
+/** The address of a caller that declares none: a documentation address (RFC 5737) that no scenario plays. */
+export const DEFAULT_SOURCE_IP = '192.0.2.200';
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** How long a lab SDK client waits for a connection and for an answer before it gives up (TimeoutError). */
+export const LAB_CONNECTION_TIMEOUT_MS = 5_000;
+export const LAB_REQUEST_TIMEOUT_MS = 30_000;
+
+/** An AWS region name as it appears in a credential scope: `us-west-2`, `us-gov-east-1`, `eu-isoe-west-1`. */
+const REGION_NAME = /^[a-z]{2}(?:-[a-z]{2,12}){1,3}-\d{1,2}$/;
+/** An operation name (X-Amz-Target's suffix, `Action`): what AWS's operation names are made of. */
+const OPERATION_NAME = /^[A-Za-z0-9]{1,128}$/;
 
 const SERVICES: Record<string, ServiceDef> = {
   iam: iamService,
@@ -54,7 +67,10 @@ export interface LabServerOptions {
   onCall?: (c: LabApiCall) => void;
   /** Default: the account's clock. Signatures are checked against it (15 minutes of skew, as AWS). */
   clock?: () => Date;
-  /** The client's public address when a request has no `x-trailhound-lab-source-ip` header. Default 203.0.113.10. */
+  /**
+   * The client's public address when a request has no signed, valid `x-trailhound-lab-source-ip` header. Default
+   * `DEFAULT_SOURCE_IP` (192.0.2.200).
+   */
   defaultSourceIp?: string;
   maxBodyBytes?: number;
 }
@@ -71,11 +87,13 @@ export async function startLabServer(o: LabServerOptions): Promise<LabServer> {
   const account = o.account;
   const clock = o.clock ?? (() => account.now());
   const imds = new ImdsEndpoint(account, clock);
+  const defaultSourceIp = clientAddress(o.defaultSourceIp ?? DEFAULT_SOURCE_IP);
+  if (defaultSourceIp === undefined) throw new LabStateError('Invalid', `defaultSourceIp is not an IP address: ${JSON.stringify(o.defaultSourceIp)}`);
   const lab: Lab = {
     account,
     clock,
     imds,
-    defaultSourceIp: o.defaultSourceIp ?? DEFAULT_SOURCE_IP,
+    defaultSourceIp,
     maxBody: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
   const unsubscribe = o.onCall ? account.subscribe(o.onCall) : () => undefined;
@@ -118,16 +136,32 @@ export interface LabClientConfigOptions {
   /** Applied by `labClient` / `withSourceIp` (an SDK config cannot carry a middleware). */
   sourceIp?: string;
   userAgent?: string;
+  /** Default `LAB_REQUEST_TIMEOUT_MS`: the longest wait for an answer (and the longest silence of a connection). */
+  requestTimeoutMs?: number;
+  /** Default `LAB_CONNECTION_TIMEOUT_MS`. */
+  connectionTimeoutMs?: number;
 }
 
-/** An SDK v3 client configuration for the lab: endpoint, region, credentials, path-style S3, no retries. */
+/**
+ * An SDK v3 client configuration for the lab: endpoint, region, credentials, path-style S3, no retries, and timeouts
+ * so that no lab client waits forever (`requestHandler` is the options object `NodeHttpHandler.create` accepts; the
+ * SDK only warns about a request timeout unless `throwOnRequestTimeout` is set, and the socket timeout covers an
+ * answer that stops half-way).
+ */
 export function labClientConfig(o: LabClientConfigOptions) {
+  const requestTimeout = o.requestTimeoutMs ?? LAB_REQUEST_TIMEOUT_MS;
   return {
     endpoint: o.endpoint,
     region: o.region,
     credentials: { ...o.credentials },
     forcePathStyle: true,
     maxAttempts: 1,
+    requestHandler: {
+      requestTimeout,
+      connectionTimeout: o.connectionTimeoutMs ?? LAB_CONNECTION_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      socketTimeout: requestTimeout,
+    },
     ...(o.userAgent ? { customUserAgent: o.userAgent } : {}),
   };
 }
@@ -185,6 +219,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** A client address as policies and Trailhound parse it (`core/ip.ts`), in its canonical text; undefined otherwise. */
+function clientAddress(text: string | undefined): string | undefined {
+  const ip = text === undefined ? undefined : parseIp(text.trim());
+  return ip ? formatIp(ip) : undefined;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -271,8 +311,10 @@ function send(res: ServerResponse, a: Answer): void {
   res.statusCode = a.status;
   for (const [k, v] of Object.entries(a.headers)) res.setHeader(k, v);
   if (a.body instanceof Readable) {
-    a.body.on('error', () => res.destroy());
-    a.body.pipe(res);
+    // pipeline, not pipe: when the client goes away, the source (an open file) is destroyed and closed too
+    pipeline(a.body, res, (err) => {
+      if (err && !res.destroyed) res.destroy();
+    });
     return;
   }
   if (a.body !== undefined && !res.hasHeader('content-length')) res.setHeader('content-length', Buffer.byteLength(a.body));
@@ -375,7 +417,14 @@ function deniedError(svc: ServiceDef, principal: LabPrincipal, action: string, r
   }
 }
 
-function unknownOperation(svc: ServiceDef, operation: string): LabServiceError {
+/** An operation name as an error message may show it: printable ASCII, at most 64 characters. */
+function shownName(operation: string): string {
+  const printable = operation.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 64 ? `${printable.slice(0, 64)}...` : printable;
+}
+
+function unknownOperation(svc: ServiceDef, name: string): LabServiceError {
+  const operation = shownName(name);
   switch (svc.protocol) {
     case 'query':
       return new LabServiceError('InvalidAction', `Could not find operation ${operation} for version ${svc.name === 'sts' ? '2011-06-15' : '2010-05-08'}`, 400);
@@ -507,8 +556,6 @@ async function handle(lab: Lab, req: IncomingMessage, res: ServerResponse): Prom
 
   const account = lab.account;
   const now = lab.clock();
-  const declared = header(req.headers, LAB_SOURCE_IP_HEADER)?.trim();
-  const sourceIp = declared && isIP(declared) ? declared : lab.defaultSourceIp;
   const userAgent = header(req.headers, 'user-agent') ?? header(req.headers, 'x-amz-user-agent') ?? '';
   const httpReq: HttpRequestLike = { method, url: rawUrl, headers: req.headers, body };
   let svc = guessService(req.headers, body);
@@ -521,13 +568,29 @@ async function handle(lab: Lab, req: IncomingMessage, res: ServerResponse): Prom
     send(res, errorAnswer(svc, authError(svc, err.code, err.message), requestId, method));
     return;
   }
-  const scoped = SERVICES[auth.service];
+  const scoped = Object.hasOwn(SERVICES, auth.service) ? SERVICES[auth.service] : undefined;
   if (!scoped) {
-    send(res, errorAnswer(svc, authError(svc, 'IncompleteSignature', `Credential should be scoped to a valid service: '${auth.service}'.`), requestId, method));
+    send(
+      res,
+      errorAnswer(
+        svc,
+        authError(svc, 'IncompleteSignature', `Credential should be scoped to a valid service: '${shownName(auth.service)}'.`),
+        requestId,
+        method,
+      ),
+    );
     return;
   }
   svc = scoped;
+  // Every call the lab answers goes into the trail, whose records need a real region name.
+  if (!REGION_NAME.test(auth.region)) {
+    send(res, errorAnswer(svc, authError(svc, 'IncompleteSignature', 'Credential should be scoped to a valid region.'), requestId, method));
+    return;
+  }
   const region = svc.global ? 'us-east-1' : auth.region;
+  // The declared address counts only when the signature covers it; what is recorded must be what policies parse.
+  const declared = auth.signedHeaders.includes(LAB_SOURCE_IP_HEADER) ? clientAddress(header(req.headers, LAB_SOURCE_IP_HEADER)) : undefined;
+  const sourceIp = declared ?? lab.defaultSourceIp;
 
   let decoded: Decoded | undefined;
   let decodeError: LabServiceError | undefined;
@@ -537,8 +600,11 @@ async function handle(lab: Lab, req: IncomingMessage, res: ServerResponse): Prom
     if (!(err instanceof LabServiceError)) throw err;
     decodeError = err;
   }
-  const operation = decoded?.operation ?? lenientOperation(svc, req.headers, url, body);
-  const op: Operation | undefined = Object.hasOwn(svc.operations, operation) ? svc.operations[operation] : undefined;
+  const asked = decoded?.operation ?? lenientOperation(svc, req.headers, url, body);
+  // A name no AWS operation could have is recorded as `Unknown` (and refused below), never copied into the record.
+  const validName = OPERATION_NAME.test(asked);
+  const operation = validName ? asked : 'Unknown';
+  const op: Operation | undefined = validName && Object.hasOwn(svc.operations, operation) ? svc.operations[operation] : undefined;
 
   const record = (o: {
     principal?: LabPrincipal;
@@ -568,6 +634,13 @@ async function handle(lab: Lab, req: IncomingMessage, res: ServerResponse): Prom
     if (o.error) {
       call.errorCode = svc.protocol === 'ec2' ? `${o.error.status >= 500 ? 'Server' : 'Client'}.${o.error.code}` : o.error.code;
       call.errorMessage = o.error.message;
+      // CloudTrail records a refused IAM, STS, SSM or DynamoDB call as AccessDenied (whatever the wire's code) and
+      // without its request parameters (real denied records of these services, public-logs/traildiscover); EC2 and
+      // S3 keep theirs.
+      if ((svc.protocol === 'query' || svc.protocol === 'json') && (o.error.code === 'AccessDenied' || o.error.code === 'AccessDeniedException')) {
+        call.errorCode = 'AccessDenied';
+        call.requestParameters = null;
+      }
     }
     if (o.resources?.length) call.resources = o.resources;
     account.emit(call);
@@ -620,7 +693,7 @@ async function handle(lab: Lab, req: IncomingMessage, res: ServerResponse): Prom
     send(res, errorAnswer(svc, e, requestId, method));
   };
   if (decodeError || !decoded) return reject(decodeError ?? internalError(svc));
-  if (!op) return reject(unknownOperation(svc, operation));
+  if (!op) return reject(unknownOperation(svc, asked));
   const input = decoded.input;
   let requestParameters: Record<string, unknown> | null = null;
   try {

@@ -6,7 +6,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseCloudTrailDocument } from '../parsers/cloudtrail.js';
 import { LabLogError } from './log-delivery.js';
-import { cloudTrailResponseDate, HIDDEN, TrailWriter, toCloudTrailRecord, trailObjectKey } from './trail.js';
+import { cloudTrailDate } from './time.js';
+import { HIDDEN, TrailWriter, toCloudTrailRecord, trailObjectKey } from './trail.js';
 import type { LabApiCall, LabPrincipal } from './types.js';
 
 const ACCOUNT = '111122223333';
@@ -507,9 +508,9 @@ describe('toCloudTrailRecord', () => {
   });
 
   it('formats response dates as CloudTrail does', () => {
-    expect(cloudTrailResponseDate(new Date('2024-08-01T11:45:22Z'))).toBe('Aug 1, 2024, 11:45:22 AM');
-    expect(cloudTrailResponseDate(new Date('2024-08-01T00:05:09Z'))).toBe('Aug 1, 2024, 12:05:09 AM');
-    expect(cloudTrailResponseDate(new Date('2024-12-31T13:00:00Z'))).toBe('Dec 31, 2024, 1:00:00 PM');
+    expect(cloudTrailDate(new Date('2024-08-01T11:45:22Z'))).toBe('Aug 1, 2024, 11:45:22 AM');
+    expect(cloudTrailDate(new Date('2024-08-01T00:05:09Z'))).toBe('Aug 1, 2024, 12:05:09 AM');
+    expect(cloudTrailDate(new Date('2024-12-31T13:00:00Z'))).toBe('Dec 31, 2024, 1:00:00 PM');
   });
 
   it("adds S3's additionalEventData to S3 calls", () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { checkSegment, datePath, GzipDelivery, LabLogError, randomAlnum, stamp } from './log-delivery.js';
+import { cloudTrailDate, isoSeconds } from './time.js';
 import type { LabApiCall, LabPrincipal } from './types.js';
 
 /**
@@ -273,22 +274,6 @@ function cap(s: string): string {
   return s.length > TEXT_LIMIT ? s.slice(0, TEXT_LIMIT) : s;
 }
 
-/** `2024-08-02T08:23:55Z`: CloudTrail's time, whole seconds. */
-export function isoSeconds(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `Aug 1, 2024, 11:45:22 AM` (UTC): how CloudTrail writes dates inside `responseElements`. */
-export function cloudTrailResponseDate(d: Date): string {
-  const h = d.getUTCHours();
-  const h12 = h % 12 === 0 ? 12 : h % 12;
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  const ss = String(d.getUTCSeconds()).padStart(2, '0');
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${h12}:${mm}:${ss} ${h < 12 ? 'AM' : 'PM'}`;
-}
-
 const SECRET_KEY = /^secretaccesskey$/i;
 const SESSION_TOKEN = /^sessiontoken$/i;
 const MAX_DEPTH = 32;
@@ -300,7 +285,7 @@ function sanitize(value: Record<string, unknown>, field: string): Record<string,
     if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
     if (typeof v === 'number') return Number.isFinite(v) ? v : null;
     if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : cloudTrailResponseDate(v);
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : cloudTrailDate(v);
     if (typeof v !== 'object') return undefined; // functions, symbols, undefined
     if (depth > MAX_DEPTH) throw new LabLogError(`trail: ${path} is nested more than ${MAX_DEPTH} levels deep`);
     if (seen.has(v)) throw new LabLogError(`trail: ${path} refers to itself`);

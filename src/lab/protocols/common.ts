@@ -72,7 +72,7 @@ export interface ServiceDef<I = any> {
   name: 'iam' | 'sts' | 'ec2' | 'ssm' | 'dynamodb' | 's3';
   eventSource: string;
   protocol: Protocol;
-  /** IAM and STS: records say us-east-1 whatever the scope's region. */
+  /** IAM: records say us-east-1 whatever the scope's region (CloudTrail logs IAM, a global service, there). */
   global?: boolean;
   /** Query protocol: the XML namespace of answers (IAM, STS). */
   xmlNamespace?: string;
@@ -140,11 +140,6 @@ export function optBool(v: unknown): boolean | undefined {
 /** Strings in an XML answer: booleans and dates as AWS writes them. */
 export function iso(d: Date): string {
   return d.toISOString();
-}
-
-/** ISO-8601 without milliseconds, as IAM and STS write dates. */
-export function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Parses `name` out of the ARN's last path segment (…:role/path/NAME → NAME). */

@@ -3,6 +3,7 @@
  * associations, tags, regions. Everything lives in the account's home region; other regions are empty.
  */
 import type { Instance, NetworkInterface, SecurityGroup, SgRule } from '../account.js';
+import { wildcardMatch } from '../policy.js';
 import {
   type CallContext,
   type Input,
@@ -81,24 +82,15 @@ function filters(input: Input): Filter[] {
   return objList(input.Filter).map((f) => ({ name: optStr(f.Name) ?? '', values: strList(f.Value) }));
 }
 
-/** EC2 filter values: `*` and `?` wildcards. */
-function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    's',
-  );
-  return re.test(value);
-}
-
-/** Applies filters; `fields(name)` gives the resource's values for a filter name, undefined for an unknown filter. */
+/**
+ * Applies filters: values with `*` and `?` wildcards, matched by `wildcardMatch` (no RegExp, so no pattern can make it
+ * backtrack for minutes). `fields(name)` gives the resource's values for a filter name, undefined for an unknown filter.
+ */
 function matchFilters(fs: Filter[], fields: (name: string) => string[] | undefined): boolean {
   for (const f of fs) {
     const have = fields(f.name);
     if (have === undefined) throw err('InvalidParameterValue', `The filter '${f.name}' is invalid`);
-    if (!f.values.some((p) => have.some((v) => globMatch(p, v)))) return false;
+    if (!f.values.some((p) => have.some((v) => wildcardMatch(p, v)))) return false;
   }
   return true;
 }

@@ -3,10 +3,11 @@
  * scenarios and Trailhound's playbooks call. Pagination is not emulated (every list is one page).
  */
 import type { IamRole, IamUser, InstanceProfile } from '../account.js';
-import { cloudTrailDate, policyProblems, trustPolicyProblems } from '../account.js';
+import { policyProblems, trustPolicyProblems } from '../account.js';
 import { type CallContext, type Input, LabServiceError, type Operation, optStr, type ServiceDef, state } from '../protocols/common.js';
 import { IAM_NS } from '../protocols/query.js';
 import { members } from '../protocols/xml.js';
+import { cloudTrailDate } from '../time.js';
 
 type Op = Operation<Input, Record<string, unknown> | undefined>;
 

@@ -1,11 +1,12 @@
 /**
  * S3 (REST-XML, path-style): ListBuckets, ListObjectsV2 (prefix, delimiter, paging), GetObject / HeadObject (the
  * files under the bucket's directory), HeadBucket, bucket logging and the bucket's public access block. Files and
- * directories whose name starts with `.` are invisible, so a writer can write a temporary file and rename it.
+ * directories whose name starts with `.` are invisible, so a writer can write a temporary file and rename it. Only
+ * regular files and real directories are objects: a symbolic link (which could point out of the bucket) is not.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, lstat, open, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Bucket } from '../account.js';
@@ -50,13 +51,39 @@ interface ObjectInfo {
 
 const etags = new Map<string, { stamp: string; etag: string }>();
 
-async function etagOf(o: ObjectInfo): Promise<string> {
+/** Opening never follows a symbolic link in the last path component (where the platform has O_NOFOLLOW). */
+const OPEN_NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
+class NotAnObject extends Error {}
+
+/** Opens a regular file without following a link; the handle is closed again when it is not one. */
+async function openRegular(path: string): Promise<{ handle: FileHandle; stats: Stats }> {
+  const handle = await open(path, OPEN_NOFOLLOW);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new NotAnObject(path);
+    return { handle, stats };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+async function etagOf(o: ObjectInfo, handle?: FileHandle): Promise<string> {
   const stamp = `${o.size}:${o.mtime.getTime()}`;
   const cached = etags.get(o.path);
   if (cached?.stamp === stamp) return cached.etag;
-  const etag = `"${createHash('md5')
-    .update(await readFile(o.path))
-    .digest('hex')}"`;
+  let content: Buffer;
+  if (handle) content = await handle.readFile();
+  else {
+    const f = await openRegular(o.path);
+    try {
+      content = await f.handle.readFile();
+    } finally {
+      await f.handle.close();
+    }
+  }
+  const etag = `"${createHash('md5').update(content).digest('hex')}"`;
   if (etags.size > 10_000) etags.clear();
   etags.set(o.path, { stamp, etag });
   return etag;
@@ -79,7 +106,8 @@ async function listFiles(b: Bucket): Promise<ObjectInfo[]> {
       else if (e.isFile()) {
         let s: Stats;
         try {
-          s = await stat(path);
+          s = await lstat(path);
+          if (!s.isFile()) continue;
         } catch {
           continue;
         }
@@ -91,17 +119,26 @@ async function listFiles(b: Bucket): Promise<ObjectInfo[]> {
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** The file behind a key, or NoSuchKey (keys never leave the bucket's directory). */
-async function objectFile(b: Bucket, key: string): Promise<ObjectInfo> {
+/**
+ * The file behind a key, opened, or NoSuchKey. Keys never leave the bucket's directory: no `..`, every directory on
+ * the way is a real directory (lstat), and the file itself is a regular file opened without following a link (a
+ * link swapped in after the checks fails to open). The caller closes the handle (a read stream does it by itself).
+ */
+async function openObject(b: Bucket, key: string): Promise<{ info: ObjectInfo; handle: FileHandle }> {
   const parts = key.split('/');
   const noSuchKey = new LabServiceError('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
   if (parts.some((p) => p === '' || p === '.' || p === '..' || p.startsWith('.') || p.includes('\\') || p.includes('\0')) || (sep !== '/' && key.includes(sep)))
     throw noSuchKey;
-  const path = join(b.dir, ...parts);
   try {
-    const s = await stat(path);
-    if (!s.isFile()) throw noSuchKey;
-    return { key, path, size: s.size, mtime: s.mtime };
+    let dir = b.dir;
+    for (const p of parts.slice(0, -1)) {
+      dir = join(dir, p);
+      if (!(await lstat(dir)).isDirectory()) throw noSuchKey;
+    }
+    const path = join(dir, parts[parts.length - 1]!);
+    if (!(await lstat(path)).isFile()) throw noSuchKey;
+    const { handle, stats } = await openRegular(path);
+    return { info: { key, path, size: stats.size, mtime: stats.mtime }, handle };
   } catch {
     throw noSuchKey;
   }
@@ -113,11 +150,11 @@ function contentType(key: string): string {
   return 'application/octet-stream';
 }
 
-async function objectHeaders(o: ObjectInfo): Promise<Record<string, string>> {
+async function objectHeaders(o: ObjectInfo, handle: FileHandle): Promise<Record<string, string>> {
   return {
     'content-type': contentType(o.key),
     'content-length': String(o.size),
-    etag: await etagOf(o),
+    etag: await etagOf(o, handle),
     'last-modified': o.mtime.toUTCString(),
     'accept-ranges': 'bytes',
   };
@@ -323,8 +360,21 @@ const operations: Record<string, Op> = {
     params: (r) => ({ ...baseParams(r), key: r.key }),
     trailResources: (r, ctx) => [{ type: 'AWS::S3::Object', ARN: `${bucketArn(r.bucket ?? '')}/${r.key ?? ''}` }, ...bucketResources(r, ctx)],
     async run(r, ctx) {
-      const o = await objectFile(bucket(ctx, r.bucket), r.key ?? '');
-      return { result: { headers: await objectHeaders(o), body: createReadStream(o.path) } };
+      const { info, handle } = await openObject(bucket(ctx, r.bucket), r.key ?? '');
+      let headers: Record<string, string>;
+      try {
+        headers = await objectHeaders(info, handle);
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
+      // From the handle already open (the file checked above), from its start whatever the ETag read did; the stream
+      // closes the handle when it ends or is destroyed (the server's pipeline destroys it when the client goes away).
+      if (info.size === 0) {
+        await handle.close();
+        return { result: { headers, body: Buffer.alloc(0) } };
+      }
+      return { result: { headers, body: handle.createReadStream({ start: 0, end: info.size - 1, autoClose: true }) } };
     },
   },
   HeadObject: {
@@ -335,8 +385,12 @@ const operations: Record<string, Op> = {
     params: (r) => ({ ...baseParams(r), key: r.key }),
     trailResources: (r, ctx) => [{ type: 'AWS::S3::Object', ARN: `${bucketArn(r.bucket ?? '')}/${r.key ?? ''}` }, ...bucketResources(r, ctx)],
     async run(r, ctx) {
-      const o = await objectFile(bucket(ctx, r.bucket), r.key ?? '');
-      return { result: { headers: await objectHeaders(o) } };
+      const { info, handle } = await openObject(bucket(ctx, r.bucket), r.key ?? '');
+      try {
+        return { result: { headers: await objectHeaders(info, handle) } };
+      } finally {
+        await handle.close();
+      }
     },
   },
   GetBucketLogging: {

@@ -3,10 +3,11 @@
  * GetCallerIdentity (never denied), GetSessionToken (IAM users with long-term keys only).
  */
 import type { IamRole, LabSession } from '../account.js';
-import { cloudTrailDate } from '../account.js';
 import { evaluate, PolicyError } from '../policy.js';
 import { type CallContext, type Input, LabServiceError, type Operation, optInt, optStr, type ServiceDef } from '../protocols/common.js';
 import { STS_NS } from '../protocols/query.js';
+import { cloudTrailDate } from '../time.js';
+import { HIDDEN } from '../trail.js';
 import type { LabPrincipal } from '../types.js';
 import { camelParams } from './iam.js';
 
@@ -105,7 +106,7 @@ const operations: Record<string, Op> = {
       return {
         result: { Credentials: credentialsXml(s), AssumedRoleUser: { AssumedRoleId: assumedRoleId, Arn: sessionArn } },
         responseElements: {
-          credentials: { accessKeyId: s.accessKeyId, expiration: cloudTrailDate(s.expiration) },
+          credentials: { accessKeyId: s.accessKeyId, sessionToken: HIDDEN, expiration: cloudTrailDate(s.expiration) },
           assumedRoleUser: { assumedRoleId, arn: sessionArn },
         },
       };
@@ -139,7 +140,7 @@ const operations: Record<string, Op> = {
       const s = ctx.account.createUserSession(p.userName, p.accessKeyId, duration);
       return {
         result: { Credentials: credentialsXml(s) },
-        responseElements: { credentials: { accessKeyId: s.accessKeyId, expiration: cloudTrailDate(s.expiration) } },
+        responseElements: { credentials: { accessKeyId: s.accessKeyId, sessionToken: HIDDEN, expiration: cloudTrailDate(s.expiration) } },
       };
     },
   },
@@ -149,7 +150,7 @@ export const stsService: ServiceDef<Input> = {
   name: 'sts',
   eventSource: 'sts.amazonaws.com',
   protocol: 'query',
-  global: true,
+  // Regional: the SDK v3 calls STS's regional endpoints, and CloudTrail records those calls in the caller's region.
   xmlNamespace: STS_NS,
   operations,
 };
