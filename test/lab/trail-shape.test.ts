@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListUsersCommand } from '@aws-sdk/client-iam';
+import { ListObjectsV2Command, PutBucketLoggingCommand, PutPublicAccessBlockCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/event.js';
 import { toCloudTrailRecord } from '../../src/lab/trail.js';
 import type { LabApiCall, LabPrincipal } from '../../src/lab/types.js';
 import { parseCloudTrailDocument } from '../../src/parsers/cloudtrail.js';
-import { PUBLIC_LOGS } from '../helpers.js';
+import { detectRecords, PUBLIC_LOGS } from '../helpers.js';
+import { failure, startTestLab, type TestLab } from './server-helpers.js';
 
 /**
  * The lab's CloudTrail records have the structure of real ones. For each kind of principal, a concrete real record
@@ -254,5 +258,218 @@ describe('lab CloudTrail records have the structure of real records', () => {
     expect(top(lab)).toEqual(top(REAL.iamUserDenied));
     expect(lab.userIdentity).toEqual({ type: 'IAMUser', accountId: ACCOUNT, accessKeyId: 'AKIAEXAMPLEALICE0001' });
     expect(parsePrincipal(lab)).toMatchObject({ type: 'IAMUser', accessKeyId: 'AKIAEXAMPLEALICE0001', accountId: ACCOUNT });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Records of real lab calls (the SDK against the lab's endpoint, collected through onCall) against real records of
+// the same event names.
+
+const traildiscover = (path: string) => (loadJson(`traildiscover/events/${path}`) as Rec[])[0] as Rec;
+const pantherEvents = panther.map((t) => t.event);
+const streamalert = readFileSync(join(PUBLIC_LOGS, 'streamalert/streamalert-rule-tests.jsonl'), 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => JSON.parse(l) as { event?: { Records?: Rec[] } })
+  .flatMap((t) => t.event?.Records ?? []);
+
+const REAL_CALLS = {
+  /** Logging turned off through the S3 API (Panther's sanitised real record, eventVersion 1.11, complete). */
+  putBucketLogging: pick(
+    pantherEvents,
+    (r) =>
+      r.eventName === 'PutBucketLogging' &&
+      !r.errorCode &&
+      r.additionalEventData !== undefined &&
+      !('LoggingEnabled' in (((r.requestParameters as Rec | null)?.BucketLoggingStatus as Rec | undefined) ?? {})),
+    'PutBucketLogging without LoggingEnabled',
+  ),
+  /** StreamAlert's PutBucketPublicAccessBlock (1.05): the request parameters as CloudTrail writes them. */
+  putPublicAccessBlock: pick(
+    streamalert,
+    (r) => r.eventName === 'PutBucketPublicAccessBlock' && (r.requestParameters as Rec)?.PublicAccessBlockConfiguration !== undefined,
+    'PutBucketPublicAccessBlock',
+  ),
+  /** Instance credentials listing a bucket from outside (OTRF, CloudGoat; 1.07, Logstash-flavoured). */
+  listObjects: pick(otrf, (r) => r.eventName === 'ListObjects', 'ListObjects'),
+  /** An IAM user refused by SSM (JSON protocol, as DynamoDB; 1.08). */
+  jsonDenied: traildiscover('SSM/GetParameters.json.cloudtrail'),
+  /** An IAM user refused by IAM (1.09). */
+  iamDenied: traildiscover('IAM/ListUsers.json.cloudtrail'),
+};
+
+/** Removes every path at or under the given prefixes from a shape. */
+function without(m: Map<string, string>, prefixes: string[]): Map<string, string> {
+  const out = new Map(m);
+  for (const k of m.keys()) if (prefixes.some((p) => k === p || k.startsWith(`${p}.`) || k.startsWith(`${p}[]`))) out.delete(k);
+  return out;
+}
+
+function expectShapes(lab: Rec, real: Rec, ignore: string[] = []): void {
+  expect(sorted(without(shape(lab), ignore))).toEqual(sorted(without(shape(real), ignore)));
+}
+
+const keys = (v: unknown) => Object.keys((v ?? {}) as Rec).sort();
+const lowerKeys = (v: unknown) =>
+  keys(v)
+    .map((k) => k.toLowerCase())
+    .sort();
+
+describe('records of real lab calls have the structure of real records of the same calls', () => {
+  let lab: TestLab;
+  const records = new Map<string, Rec>();
+  const BUCKET = 'finance-bucket';
+
+  beforeAll(async () => {
+    lab = await startTestLab({ region: 'us-west-2', seed: 'trail-shape' });
+    const a = lab.account;
+    a.createBucket(BUCKET);
+    a.createUser('alice');
+    a.putUserPolicy('alice', 'bucket-admin', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:PutBucketLogging', 's3:PutBucketPublicAccessBlock', 's3:ListBucket'], Resource: '*' }],
+    });
+    const alice = lab.clients(a.createAccessKey('alice'), '198.51.100.23');
+    a.createRole('web-role', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    a.putRolePolicy('web-role', 'read-bucket', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] });
+    a.createInstanceProfile('web-profile', 'web-role');
+    const instance = a.runInstance({ name: 'web-1', profile: 'web-profile', privateIp: '172.31.5.10', publicIp: '54.1.2.3' });
+
+    const take = (name: string, from: number, eventName: string) => {
+      const call = lab.calls.slice(from).find((c) => c.eventName === eventName);
+      if (!call) throw new Error(`no lab call ${eventName} for ${name}`);
+      records.set(name, toCloudTrailRecord(call, { labRegion: a.region }));
+    };
+
+    let m = lab.calls.length;
+    await alice.s3.send(new PutBucketLoggingCommand({ Bucket: BUCKET, BucketLoggingStatus: {} }));
+    take('putBucketLogging', m, 'PutBucketLogging');
+    m = lab.calls.length;
+    await alice.s3.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: BUCKET,
+        PublicAccessBlockConfiguration: { BlockPublicAcls: false, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      }),
+    );
+    take('putPublicAccessBlock', m, 'PutBucketPublicAccessBlock');
+
+    // The instance's credentials, as the instance gets them (IMDSv2): EC2's AssumeRole is recorded.
+    const base = lab.server.imdsUrl(instance.instanceId);
+    const token = await (await fetch(`${base}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
+    m = lab.calls.length;
+    const doc = (await (
+      await fetch(`${base}/latest/meta-data/iam/security-credentials/web-role`, { headers: { 'x-aws-ec2-metadata-token': token } })
+    ).json()) as Record<string, string>;
+    take('ec2Delivery', m, 'AssumeRole');
+    const stolen = lab.clients({ accessKeyId: doc.AccessKeyId!, secretAccessKey: doc.SecretAccessKey!, sessionToken: doc.Token! }, '198.51.100.99');
+    m = lab.calls.length;
+    await stolen.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: '', EncodingType: 'url' }));
+    take('listObjects', m, 'ListObjects');
+
+    m = lab.calls.length;
+    await failure(alice.dynamodb.send(new ListTablesCommand({})));
+    take('jsonDenied', m, 'ListTables');
+    m = lab.calls.length;
+    await failure(alice.iam.send(new ListUsersCommand({})));
+    take('iamDenied', m, 'ListUsers');
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  const rec = (name: string) => {
+    const r = records.get(name);
+    if (!r) throw new Error(`no record ${name}`);
+    return r;
+  };
+
+  it('PutBucketLogging with an empty BucketLoggingStatus: structure, request parameters, and the finding it gives', async () => {
+    const lab = rec('putBucketLogging');
+    const real = REAL_CALLS.putBucketLogging;
+    // The real caller is an SSO role; the lab's an IAM user, whose identity is compared with a real IAM user's.
+    expectShapes(lab, real, ['userIdentity']);
+    expect(shape(lab.userIdentity)).toEqual(shape(REAL.iamUserDenied.userIdentity));
+    expect(keys(lab.requestParameters)).toEqual(keys(real.requestParameters));
+    const status = (r: Rec) => (r.requestParameters as Rec).BucketLoggingStatus;
+    expect(keys(status(lab))).toEqual(keys(status(real)));
+    expect(status(lab)).toEqual(status(real));
+    expect((lab.requestParameters as Rec).logging).toBe('');
+    for (const r of [lab, real]) {
+      const types = (await detectRecords([r])).map((f) => f.type);
+      expect(types).toContain('Stealth:S3/ServerAccessLoggingDisabled');
+    }
+  });
+
+  it('PutBucketPublicAccessBlock: the request parameters CloudTrail writes, and the finding a weakened block gives', async () => {
+    const lab = rec('putPublicAccessBlock');
+    const real = REAL_CALLS.putPublicAccessBlock;
+    // StreamAlert's 1.05 record is old and partly placeholders: the top level is compared with the complete S3
+    // bucket-configuration record above (same family, same eventVersion era as the lab's).
+    expectShapes(lab, REAL_CALLS.putBucketLogging, ['userIdentity']);
+    // Older records write `host` (and arrays for header values); newer ones `Host` and strings, as the lab.
+    expect(lowerKeys(lab.requestParameters)).toEqual(lowerKeys(real.requestParameters));
+    const config = (r: Rec) => (r.requestParameters as Rec).PublicAccessBlockConfiguration as Rec;
+    expect(keys(config(lab))).toEqual(keys(config(real)));
+    expect(shape(config(lab))).toEqual(shape(config(real)));
+    expect(config(lab)).toMatchObject({ BlockPublicAcls: false, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    const types = (await detectRecords([lab])).map((f) => f.type);
+    expect(types).toContain('Policy:S3/BucketBlockPublicAccessDisabled');
+  });
+
+  it('ListObjects (ListObjectsV2) with stolen instance credentials: a data event with the request parameters of the real one', () => {
+    const lab = rec('listObjects');
+    const real = REAL_CALLS.listObjects;
+    expectShapes(lab, real, [
+      // the OTRF export went through Logstash, which moved eventTime to @timestamp and added @version
+      '@version',
+      '@timestamp',
+      'eventTime',
+      // newer than the 2020 record (eventVersion 1.08+ and the instance-credential scope)
+      'tlsDetails',
+      'userIdentity.inScopeOf',
+      // the lab names the bucket; CloudTrail also names the listed prefix as an AWS::S3::Object with ARNPrefix
+      'resources',
+    ]);
+    expect(keys(lab.requestParameters)).toEqual(keys(real.requestParameters));
+    expect(lab).toMatchObject({ eventCategory: 'Data', managementEvent: false, readOnly: true, eventName: 'ListObjects' });
+    expect(keys((lab.userIdentity as Rec).sessionContext)).toEqual(keys((real.userIdentity as Rec).sessionContext));
+    expect(filled(parsePrincipal(lab))).toEqual(filled(parsePrincipal(real)));
+  });
+
+  it("EC2's AssumeRole when the instance fetches its credentials: an AWS service's record, with the credentials' keys", () => {
+    const lab = rec('ec2Delivery');
+    // Panther's sanitised record writes the resource's key as `arn`; CloudTrail writes `ARN` (as the OTRF record does).
+    expectShapes(lab, { ...REAL.awsService, resources: REAL.ec2Delivery.resources });
+    const credentials = (r: Rec) => (r.responseElements as { credentials: Rec }).credentials;
+    expect(keys(lab.responseElements)).toEqual(keys(REAL.ec2Delivery.responseElements));
+    expect(keys(credentials(lab))).toEqual(keys(credentials(REAL.ec2Delivery)));
+    expect(credentials(lab).sessionToken).toBe('HIDDEN_DUE_TO_SECURITY_REASONS');
+    expect(filled(parsePrincipal(lab))).toEqual(filled(parsePrincipal(REAL.ec2Delivery)));
+  });
+
+  it('DynamoDB ListTables refused: as CloudTrail records a refused JSON-protocol call (AccessDenied, no parameters)', () => {
+    const lab = rec('jsonDenied');
+    const real = REAL_CALLS.jsonDenied;
+    expectShapes(lab, real);
+    expect(lab).toMatchObject({ errorCode: real.errorCode, requestParameters: null, responseElements: null });
+    expect(String(lab.errorMessage)).toMatch(
+      /^User: arn:aws:iam::\d{12}:user\/alice is not authorized to perform: dynamodb:ListTables on resource: \S+ because no identity-based policy allows the dynamodb:ListTables action$/,
+    );
+    expect(String(real.errorMessage)).toMatch(
+      /^User: \S+ is not authorized to perform: ssm:GetParameters on resource: \S+ because no identity-based policy allows the ssm:GetParameters action$/,
+    );
+    expect(filled(parsePrincipal(lab))).toEqual(filled(parsePrincipal(real)));
+  });
+
+  it("an IAM user's refused IAM call: the real record's structure exactly", () => {
+    const lab = rec('iamDenied');
+    const real = REAL_CALLS.iamDenied;
+    expectShapes(lab, real);
+    expect(lab).toMatchObject({ errorCode: 'AccessDenied', requestParameters: null, awsRegion: 'us-east-1' });
+    expect((lab.tlsDetails as Rec).clientProvidedHostHeader).toBe((real.tlsDetails as Rec).clientProvidedHostHeader);
+    expect(filled(parsePrincipal(lab))).toEqual(filled(parsePrincipal(real)));
   });
 });
