@@ -14,7 +14,8 @@ import { gunzipSync } from 'node:zlib';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetUserCommand, ListUsersCommand } from '@aws-sdk/client-iam';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketLoggingCommand } from '@aws-sdk/client-s3';
+import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabAccount } from '../../src/lab/account.js';
@@ -110,6 +111,23 @@ describe('every call the lab answers reaches the trail', () => {
         r.body = 'Action=Describe-Instances&Version=2016-11-15';
       });
       expect((await failure(dashed.send(new DescribeInstancesCommand({})))).name).toBe('InvalidAction');
+      // Inputs nested deeper than any operation's shape (the trail refuses records nested beyond 32 levels).
+      const deepJson = beforeSigning(lab.clients(admin).ssm, (r) => {
+        r.body = JSON.stringify({ Filters: [{ Key: 'Name', Values: [JSON.parse(`${'{"a":'.repeat(40)}1${'}'.repeat(40)}`)] }] });
+      });
+      expect(await failure(deepJson.send(new DescribeParametersCommand({})))).toMatchObject({ name: 'SerializationException', status: 400 });
+      const deepQuery = beforeSigning(lab.clients(admin).iam, (r) => {
+        r.body = `Action=ListUsers&Version=2010-05-08&${Array.from({ length: 40 }, (_, i) => `P${i}`).join('.')}=x`;
+      });
+      expect(await failure(deepQuery.send(new ListUsersCommand({})))).toMatchObject({ name: 'MalformedQueryString', status: 400 });
+      lab.account.createBucket('deep-bucket');
+      const deepXml = beforeSigning(lab.clients(admin).s3, (r) => {
+        r.body = `<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${'<a>'.repeat(40)}x${'</a>'.repeat(40)}</BucketLoggingStatus>`;
+      });
+      expect(await failure(deepXml.send(new PutBucketLoggingCommand({ Bucket: 'deep-bucket', BucketLoggingStatus: {} })))).toMatchObject({
+        name: 'MalformedXML',
+        status: 400,
+      });
       // An ordinary call in another region, and one more that succeeds.
       await lab.clients(admin, undefined, 'eu-west-1').ec2.send(new DescribeSecurityGroupsCommand({}));
       await lab.clients(admin).iam.send(new GetUserCommand({}));
@@ -119,6 +137,9 @@ describe('every call the lab answers reaches the trail', () => {
         ['Unknown', 'UnknownOperationException'],
         ['Unknown', 'InvalidAction'],
         ['Unknown', 'Client.InvalidAction'],
+        ['DescribeParameters', 'SerializationException'],
+        ['ListUsers', 'MalformedQueryString'],
+        ['PutBucketLogging', 'MalformedXML'],
         ['DescribeSecurityGroups', undefined],
         ['GetUser', undefined],
       ]);

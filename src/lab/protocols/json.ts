@@ -53,7 +53,26 @@ export function jsonInput(body: Buffer): Record<string, unknown> {
   }
   if (!v || typeof v !== 'object' || Array.isArray(v))
     throw new LabServiceError('SerializationException', 'Start of structure or map found where not expected.', 400);
+  if (nestedDeeperThan(v, MAX_INPUT_DEPTH))
+    throw new LabServiceError('SerializationException', `The request is nested more than ${MAX_INPUT_DEPTH} levels deep.`, 400);
   return v as Record<string, unknown>;
+}
+
+/**
+ * How deep a request may nest: deeper than any input of the operations the lab answers, and well inside what the
+ * trail writes (a CloudTrail record nested beyond 32 levels is refused, and the call would be missing from the trail).
+ */
+export const MAX_INPUT_DEPTH = 16;
+
+/** Whether a parsed JSON value nests objects or arrays more than `max` levels (iterative: no stack to overflow). */
+function nestedDeeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const x of Object.values(v as object)) if (x !== null && typeof x === 'object') stack.push([x, depth + 1]);
+  }
+  return false;
 }
 
 export function jsonError(flavour: JsonFlavour, code: string, message: string): string {

@@ -10,6 +10,8 @@ export const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 export const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
 const MAX_INDEX = 1000;
+/** The most parts a parameter name may have (`IpPermissions.1.IpRanges.1.CidrIp` has 5): see json.ts MAX_INPUT_DEPTH. */
+const MAX_NAME_PARTS = 16;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** The request's parameters: the form body (POST) merged over the URL's query string. MalformedQueryString if unreadable. */
@@ -48,6 +50,7 @@ export function decodeQuery(flat: Record<string, string>): Record<string, unknow
   for (const [name, value] of Object.entries(flat)) {
     if (name === 'Action' || name === 'Version') continue;
     const raw = name.split('.');
+    if (raw.length > MAX_NAME_PARTS) throw new LabServiceError('MalformedQueryString', `Invalid parameter name: more than ${MAX_NAME_PARTS} parts`);
     const parts = raw.filter((p, i) => !((p === 'member' || p === 'entry') && /^\d+$/.test(raw[i + 1] ?? '')));
     let node: any = root;
     for (let i = 0; i < parts.length; i++) {

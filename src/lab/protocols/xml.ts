@@ -2,7 +2,16 @@
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: true, processEntities: true });
+/** Request bodies nest no deeper than this (the lab's inputs need 3; see json.ts MAX_INPUT_DEPTH for why it matters). */
+const MAX_NESTED_TAGS = 16;
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  maxNestedTags: MAX_NESTED_TAGS,
+});
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
