@@ -59,7 +59,12 @@ export class ImdsEndpoint {
     }
     const prefix = '/latest/meta-data/iam/security-credentials/';
     if (rest.startsWith(prefix)) {
-      const asked = decodeURIComponent(rest.slice(prefix.length)).replace(/\/$/, '');
+      let asked: string;
+      try {
+        asked = decodeURIComponent(rest.slice(prefix.length)).replace(/\/$/, '');
+      } catch {
+        return text(404, 'Not Found'); // a malformed %-escape names no role
+      }
       if (!roleName || asked !== roleName) return text(404, 'Not Found');
       try {
         const c = this.account.instanceCredentials(instanceId);

@@ -320,6 +320,8 @@ describe('instance metadata and instance role credentials', () => {
     const doc = (await (await imds('/latest/meta-data/iam/security-credentials/app-role', token)).json()) as Record<string, string>;
     expect(doc).toMatchObject({ Code: 'Success', Type: 'AWS-HMAC', AccessKeyId: expect.stringMatching(/^ASIA/) });
     expect(Date.parse(doc.Expiration!)).toBeGreaterThan(Date.now() + 3600_000);
+    // A malformed %-escape names no role (404, not a server error).
+    expect((await imds('/latest/meta-data/iam/security-credentials/%E0%A4%A', token)).status).toBe(404);
     const again = (await (await imds('/latest/meta-data/iam/security-credentials/app-role', token)).json()) as Record<string, string>;
     expect(again.AccessKeyId).toBe(doc.AccessKeyId);
     const deliveries = lab.since(mark);
