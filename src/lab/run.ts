@@ -232,11 +232,13 @@ async function labConfig(stage: LabStage, smtpPort: number, passwordHash: string
     publishing: { frequency: 'FIFTEEN_MINUTES' },
     targets: {
       'workshop-mail': { ...t['workshop-mail'], host: '127.0.0.1', port: smtpPort, requireTLS: false },
-      'revoke-sessions': { ...t['revoke-sessions'], mode: 'execute', audit: 'audit.db', scope: { ...scope, roles: ['GuardDuty-Example-*'] } },
+      // Remediation executes against the lab only: its endpoints are the lab's (also when this file is reused).
+      'revoke-sessions': { ...t['revoke-sessions'], mode: 'execute', audit: 'audit.db', endpoints, scope: { ...scope, roles: ['GuardDuty-Example-*'] } },
       'isolate-instance': {
         ...t['isolate-instance'],
         mode: 'execute',
         audit: 'audit.db',
+        endpoints,
         scope: { ...scope, instanceTags: [{ key: 'GD-Finding', value: '*' }] },
       },
       // The workshop leaves scenario 2 to the analyst: no rule routes to this target, the analyst runs it.
@@ -245,6 +247,7 @@ async function labConfig(stage: LabStage, smtpPort: number, passwordHash: string
         playbook: 'deactivate-access-key',
         mode: 'execute',
         audit: 'audit.db',
+        endpoints,
         scope: { ...scope, users: ['GuardDuty-Example-*'] },
       },
     },

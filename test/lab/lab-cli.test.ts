@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { tempDir } from '../helpers.js';
 
 /** `trailhound lab --once --format json` through the built CLI (`npm test` builds dist/ first): the report contract. */
@@ -58,5 +59,13 @@ describe('trailhound lab --once --format json', () => {
       (JSON.parse(out).scenarios as { findings: { type: string; count: number }[] }[]).map((s) => s.findings.map((f) => `${f.type}#${f.count}`).sort());
     expect(counts(second.stdout)).toEqual(counts(first.stdout));
     expect(existsSync(join(dir, 'aws', 'credentials'))).toBe(true);
+    // The configuration left in the folder can only ever remediate the lab: every remediation target names its endpoints.
+    const config = parseYaml(readFileSync(join(dir, 'trailhound.yaml'), 'utf8')) as {
+      targets: Record<string, { type: string; endpoints?: Record<string, string> }>;
+    };
+    const remediation = Object.values(config.targets).filter((t) => t.type === 'remediation');
+    expect(remediation.length).toBe(3);
+    for (const t of remediation)
+      expect(t.endpoints).toEqual({ iam: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), ec2: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) });
   }, 120_000);
 });
