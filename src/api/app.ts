@@ -9,6 +9,7 @@ import { describeError, IntelError, NotFoundError, TrailhoundError, UsageError }
 import { parseCriteria } from '../findings/criteria.js';
 import { type FindingListQuery, listFindings, SEVERITY_LABELS, type SeverityLabel, SORT_FIELDS, type SortField, summarize } from '../findings/query.js';
 import { FilterExistsError, UnknownFilterError } from '../findings/suppression.js';
+import { isListKind } from '../intel/list-store.js';
 import type { Metrics } from '../pipeline/metrics.js';
 import { Service } from '../pipeline/service.js';
 import { toAsff } from '../targets/aws/asff.js';
@@ -231,9 +232,11 @@ export function createApp(o: AppOptions): Hono<AppEnv> {
   api.post('/lists', async (c) => {
     const actor = responder(c);
     const b = await jsonBody(c);
-    if (b.kind !== 'threat' && b.kind !== 'trusted') throw new UsageError('kind is threat or trusted');
+    if (!isListKind(b.kind)) throw new UsageError('kind is threat (addresses), trusted (addresses) or domain (domain names)');
     if (typeof b.name !== 'string' || typeof b.content !== 'string') throw new UsageError('name and content (the list text) are required');
-    if (b.category !== undefined && typeof b.category !== 'string') throw new UsageError('category is a string (threat or tor)');
+    if (b.category !== undefined && typeof b.category !== 'string')
+      throw new UsageError('category is a string (threat lists: threat or tor; domain lists: threat, c2 or mining)');
+    if (b.format !== undefined && typeof b.format !== 'string') throw new UsageError('format is a string (a list format, or AUTO)');
     let list = s.lists.upload(b.kind, b.name, b.content, typeof b.format === 'string' ? b.format : undefined, b.category);
     if (b.activate === true) list = s.lists.setActive(list.id, true);
     s.record(

@@ -5,8 +5,8 @@ import type { Finding } from '../core/finding.js';
 import type { DetectContext } from '../detectors/types.js';
 import type { FindingStore } from '../findings/store.js';
 import { Intel } from '../intel/intel.js';
-import { categoryInfo, type ListStore, type StoredList } from '../intel/list-store.js';
-import type { IpList } from '../intel/threat-list.js';
+import { categoryInfo, domainCategoryInfo, type ListStore, type StoredList } from '../intel/list-store.js';
+import type { DomainList, IpList } from '../intel/threat-list.js';
 import type { Config } from '../pipeline/config.js';
 import type { ConfigLists } from '../pipeline/context.js';
 import type { RemediationResult } from '../targets/remediation/remediator.js';
@@ -73,13 +73,13 @@ export function createServices(d: ServicesDeps): ServicesImpl {
     return f;
   };
 
-  /** Rebuilds the detection context's lists: the configuration's plus the active uploaded ones. */
+  /** Rebuilds the detection context's lists: the configuration's plus the active uploaded ones (addresses and domains). */
   const rebuildIntel = () => {
     d.ctx.intel = new Intel(
       d.ctx.intel.awsRanges,
       [...d.configLists.threat, ...d.lists.active('threat')],
       [...d.configLists.trusted, ...d.lists.active('trusted')],
-      d.configLists.domains,
+      [...d.configLists.domains, ...d.lists.activeDomains()],
     );
   };
   rebuildIntel();
@@ -96,7 +96,27 @@ export function createServices(d: ServicesDeps): ServicesImpl {
     updatedAt: '',
     ...(kind === 'threat' ? categoryInfo(l.name, l.category) : {}),
   });
+  const configDomainInfo = (l: DomainList): IntelListInfo => ({
+    id: `config:domain:${l.name}`,
+    kind: 'domain',
+    name: l.name,
+    format: l.format ?? 'TXT',
+    origin: 'config',
+    active: true,
+    entries: l.domains.length,
+    sha256: l.sha256,
+    updatedAt: '',
+    ...domainCategoryInfo(l.name, l.category),
+  });
   const uploadedInfo = (l: StoredList): IntelListInfo => ({ ...l, origin: 'uploaded' });
+  /** The configuration's lists a new upload's name may not take: its own kind's, and for threat and domain lists each other's. */
+  const configClash = (kind: 'threat' | 'trusted' | 'domain', name: string): string | undefined => {
+    const named = (ls: readonly { name: string }[]) => ls.some((l) => l.name === name);
+    if (kind === 'trusted') return named(d.configLists.trusted) ? 'trusted' : undefined;
+    if (named(d.configLists.threat)) return 'threat';
+    if (named(d.configLists.domains)) return 'domain';
+    return undefined;
+  };
 
   async function run(findingId: string, target: string, mode: 'dry-run' | 'execute', actor: string): Promise<RemediationResult> {
     const t = remediationTarget(target);
@@ -132,11 +152,12 @@ export function createServices(d: ServicesDeps): ServicesImpl {
       list: () => [
         ...d.configLists.threat.map((l) => configListInfo('threat', l)),
         ...d.configLists.trusted.map((l) => configListInfo('trusted', l)),
+        ...d.configLists.domains.map(configDomainInfo),
         ...d.lists.list().map(uploadedInfo),
       ],
       upload(kind, name, text, format, category) {
-        const clash = (kind === 'threat' ? d.configLists.threat : d.configLists.trusted).some((l) => l.name === name);
-        if (clash) throw new UsageError(`the configuration already has a ${kind} list named ${JSON.stringify(name)}`);
+        const clash = configClash(kind, name);
+        if (clash) throw new UsageError(`the configuration already has a ${clash} list named ${JSON.stringify(name)}`);
         const stored = d.lists.upload(kind, name, text, format, d.clock.now(), category);
         if (stored.active) rebuildIntel();
         return uploadedInfo(stored);

@@ -50,7 +50,8 @@ export interface TargetInfo {
 
 export interface IntelListInfo {
   id: string;
-  kind: 'threat' | 'trusted';
+  /** `threat` / `trusted`: lists of addresses; `domain`: threat lists of domain names (DNS findings). */
+  kind: 'threat' | 'trusted' | 'domain';
   name: string;
   format: string;
   /** 'config' lists come from the configuration file and cannot be changed here; 'uploaded' ones can. */
@@ -59,8 +60,12 @@ export interface IntelListInfo {
   entries: number;
   sha256: string;
   updatedAt: string;
-  /** Threat lists only: what the list feeds (`tor`: TorClient; `threat`: the .Custom findings), and who decided it. */
-  category?: 'threat' | 'tor';
+  /**
+   * Threat and domain lists: what the list feeds, and who decided it. Threat lists: `tor` (TorClient) or `threat` (the
+   * .Custom findings); domain lists: `threat` (MaliciousDomainRequest.Custom), `c2` (C&CActivity.B!DNS) or `mining`
+   * (BitcoinTool.B!DNS).
+   */
+  category?: 'threat' | 'tor' | 'c2' | 'mining';
   categoryFrom?: 'explicit' | 'name';
 }
 
@@ -96,9 +101,10 @@ export interface Services {
     list(): IntelListInfo[];
     /**
      * Parses (any GuardDuty format, given or detected from the content) and stores; throws an error naming each bad line.
-     * `category` (threat lists only): `threat` or `tor`; absent, the list's name decides (intel/categories.ts).
+     * `category` (threat lists: `threat` or `tor`; domain lists: `threat`, `c2` or `mining`; trusted lists: none);
+     * absent, the list's name decides (intel/categories.ts). An active list feeds detection at once.
      */
-    upload(kind: 'threat' | 'trusted', name: string, text: string, format?: string, category?: string): IntelListInfo;
+    upload(kind: 'threat' | 'trusted' | 'domain', name: string, text: string, format?: string, category?: string): IntelListInfo;
     setActive(id: string, active: boolean): IntelListInfo;
     remove(id: string): boolean;
   };

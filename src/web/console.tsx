@@ -10,7 +10,7 @@ import { type FilterAction, UnknownFilterError } from '../findings/suppression.j
 import { CONTAINMENT_FAILED_TYPE } from '../pipeline/verification.js';
 import { APP_CSS, APP_JS } from './assets.js';
 import { ErrorBox, Layout, type NavKey, seg } from './layout.js';
-import { type ListForm, ListsView, RulesView } from './pages/config.js';
+import { type ListForm, ListsView, listFormProblem, RulesView } from './pages/config.js';
 import { FindingView } from './pages/finding.js';
 import { FindingsView, parseListParams, toQuery } from './pages/findings.js';
 import { type InboxSource, InboxView } from './pages/inbox.js';
@@ -432,7 +432,7 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
     viewer((c) => page(c, 'Rules', 'rules', <RulesView rules={services.rules()} targets={services.targets()} />)),
   );
 
-  // Threat and trusted lists.
+  // Threat, trusted and domain lists.
   const listsPage = (c: C, f: ListForm, error?: string) =>
     page(
       c,
@@ -443,26 +443,34 @@ export function mountConsole(app: Hono<AppEnv>, services: Services, auth: AuthAp
     );
   app.get(
     '/lists',
-    viewer((c) => listsPage(c, { kind: 'threat', name: '', text: '', category: 'threat' })),
+    viewer((c) => listsPage(c, { kind: 'threat', name: '', text: '', category: 'threat', format: 'AUTO' })),
   );
   app.post(
     '/lists',
     responder(async (c) => {
       const body = await form(c);
-      const f: ListForm = { kind: field(body, 'kind'), name: field(body, 'name').trim(), text: field(body, 'text'), category: field(body, 'category') };
+      const f: ListForm = {
+        kind: field(body, 'kind'),
+        name: field(body, 'name').trim(),
+        text: field(body, 'text'),
+        category: field(body, 'category'),
+        format: field(body, 'format'),
+      };
       const file = body.file;
       let text = f.text;
       if (file instanceof File && file.size > 0) {
         if (file.size > 20 * 1024 * 1024) return listsPage(c, f, 'file: larger than 20 MiB');
         text = await file.text();
       }
-      if (f.kind !== 'threat' && f.kind !== 'trusted') return listsPage(c, f, 'kind: expected threat or trusted');
-      if (f.kind === 'threat' && !['', 'threat', 'tor'].includes(f.category)) return listsPage(c, f, 'category: expected threat or tor');
+      // One select offers every kind's categories (no script needed), so a mismatch is explained here.
+      const problem = listFormProblem(f.kind, f.category);
+      if (problem) return listsPage(c, f, problem);
+      const kind = f.kind as 'threat' | 'trusted' | 'domain';
       if (!f.name) return listsPage(c, f, 'name: required');
-      if (!text.trim()) return listsPage(c, f, 'entries: paste addresses or choose a file');
+      if (!text.trim()) return listsPage(c, f, `entries: paste ${kind === 'domain' ? 'domain names' : 'addresses'} or choose a file`);
       try {
-        // A trusted list has no category: the form's select applies to threat lists only.
-        services.lists.upload(f.kind, f.name, text, 'TXT', f.kind === 'threat' && f.category ? f.category : undefined);
+        // A trusted list has no category: the form's select applies to threat and domain lists only.
+        services.lists.upload(kind, f.name, text, f.format || undefined, kind !== 'trusted' && f.category ? f.category : undefined);
       } catch (err) {
         if (err instanceof TrailhoundError) return listsPage(c, f, err.message);
         throw err;
