@@ -204,7 +204,18 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
     profiles.set('alice', stage.admin.credentials);
     profiles.set('compromised', stage.compromisedUser.credentials);
 
-    const report = await play(stage, serve, trail, flows, inbox, runnerToken, o.once || o.autoRespond ? 'auto' : 'wait', log, profiles, o.signal);
+    const report = await play({
+      stage,
+      serve,
+      trail,
+      flows,
+      inbox,
+      token: runnerToken,
+      analyst: o.once || o.autoRespond ? 'auto' : 'wait',
+      log,
+      profiles,
+      signal: o.signal,
+    });
     report.durationMs = Date.now() - started;
     report.lab.console = serve.url;
     const running: RunningLab = { report, consoleUrl: serve.url, login: { user: 'analyst', password }, close: closeAll };
@@ -292,18 +303,22 @@ const LAB_NOTE = 'a local lab on 127.0.0.1: AWS protocols for the calls the work
 const ref = (f: Finding): FindingRef => ({ type: f.type, id: f.id, count: f.service.count, severity: f.severity });
 
 /** Runs the scenarios and the responses, waiting for Trailhound between the steps; then reports. */
-async function play(
-  stage: LabStage,
-  serve: RunningServe,
-  trail: TrailWriter,
-  flows: FlowLogWriter,
-  inbox: LabInbox,
-  token: string,
-  analyst: 'auto' | 'wait',
-  log: (m: string) => void,
-  profiles: AwsCliProfiles,
-  signal: AbortSignal | undefined,
-): Promise<LabReport> {
+/** What a run plays with: the lab, the service, the log writers, the inbox, and how scenario 2's response comes. */
+interface Play {
+  stage: LabStage;
+  serve: RunningServe;
+  trail: TrailWriter;
+  flows: FlowLogWriter;
+  inbox: LabInbox;
+  /** The responder token `respond` uses when the lab answers for the analyst. */
+  token: string;
+  analyst: 'auto' | 'wait';
+  log: (m: string) => void;
+  profiles: AwsCliProfiles;
+  signal: AbortSignal | undefined;
+}
+
+async function play({ stage, serve, trail, flows, inbox, token, analyst, log, profiles, signal }: Play): Promise<LabReport> {
   const calls: AttackCall[] = [];
   const problems: string[] = [];
   const settle = async () => {
