@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeHit, tempDir } from '../../test/helpers.js';
+import { makeHit, prng, tempDir } from '../../test/helpers.js';
 import type { ApiEvent } from '../core/event.js';
+import { type InterfaceDetails, type InterfaceFact, InterfaceMap } from '../detectors/interface-map.js';
 import { aggregateOf, findingId } from './build.js';
 import { FindingStore } from './store.js';
 
@@ -303,16 +304,179 @@ describe('FindingStore.events and purge', () => {
       ['2020-01-03T00:00:00Z', '2026-01-03T00:00:00Z'],
     ] as const)
       s.recordEvent(await apiEvent({ name: 'GetUser', ip: '198.51.100.7', time: t }), Date.parse(ingested));
-    expect(s.purge(200)).toEqual({ findings: 1, events: 0 });
+    expect(s.purge(200)).toEqual({ findings: 1, events: 0, interfaceFacts: 0 });
     expect(
       s
         .findings()
         .map((f) => f.id)
         .sort(),
     ).toEqual([findingId(makeHit({ key: ['touched'] })), findingId(makeHit({ key: ['new'] }))].sort());
-    expect(s.purge(Date.parse('2026-01-02T00:00:00Z'))).toEqual({ findings: 2, events: 1 });
+    expect(s.purge(Date.parse('2026-01-02T00:00:00Z'))).toEqual({ findings: 2, events: 1, interfaceFacts: 0 });
     expect(s.events({ since: 0, until: Date.parse('2027-01-01') }).map((e) => e.time)).toEqual(['2020-01-03T00:00:00.000Z', '2026-01-02T00:00:00.000Z']);
-    expect(s.purge(0)).toEqual({ findings: 0, events: 0 });
+    expect(s.purge(0)).toEqual({ findings: 0, events: 0, interfaceFacts: 0 });
     s.close();
+  });
+});
+
+/** A fact as the interface map learns it (detaches name their attachment only: interface ''). */
+function fact(
+  eventId: string,
+  time: number,
+  interfaceId: string,
+  o: { instance?: string; attachment?: string; details?: InterfaceDetails; name?: string } = {},
+): InterfaceFact {
+  const eventName =
+    o.name ?? (o.instance ? (o.details ? 'RunInstances' : 'AttachNetworkInterface') : o.details ? 'CreateNetworkInterface' : 'DetachNetworkInterface');
+  return {
+    interfaceId,
+    time,
+    eventId,
+    eventName,
+    account: '111122223333',
+    region: 'us-west-2',
+    ...(o.instance ? { instanceId: o.instance } : {}),
+    ...(o.attachment ? { attachmentId: o.attachment } : {}),
+    ...(o.details ? { details: o.details } : {}),
+  };
+}
+
+function mapOf(facts: InterfaceFact[]): InterfaceMap {
+  const map = new InterfaceMap();
+  map.load(facts);
+  return map;
+}
+
+/** What the map answers for `eni` at `t`: the instance (or none) and the fact that decided. */
+function answer(map: InterfaceMap, eni: string, t: number): string {
+  const r = map.resolve(eni, t);
+  return `${r.instanceId ?? '-'} ${r.fact?.eventId ?? '-'} ${'reason' in r ? r.reason : ''}`;
+}
+
+describe('FindingStore.purge: interface facts', () => {
+  const cut = 1000;
+  const created: InterfaceDetails = { vpcId: 'vpc-0a1b2c3d', subnetId: 'subnet-0a1b2c3d', description: 'spare' };
+  const launched: InterfaceDetails = { vpcId: 'vpc-0a1b2c3d', privateIpAddress: '10.0.1.7' };
+  const facts = [
+    // eni-a: created, attached to i-1, detached, attached to i-2 (the state at the cut-off), detached after it.
+    fact('ev-a1', 100, 'eni-a', { details: created }),
+    fact('ev-a2', 200, 'eni-a', { instance: 'i-1', attachment: 'att-a1' }),
+    fact('ev-a3', 300, '', { attachment: 'att-a1' }),
+    fact('ev-a4', 400, 'eni-a', { instance: 'i-2', attachment: 'att-a2' }),
+    fact('ev-a5', 1200, '', { attachment: 'att-a2' }),
+    // eni-b: launched with i-3, then detached: the detach is the state at the cut-off, its attach links it to eni-b.
+    fact('ev-b1', 100, 'eni-b', { instance: 'i-3', attachment: 'att-b1', details: launched }),
+    fact('ev-b2', 500, '', { attachment: 'att-b1' }),
+    // eni-c: launched with i-4, detached, attached to i-5: the launch (it names an instance) is not kept for its details.
+    fact('ev-c1', 100, 'eni-c', { instance: 'i-4', attachment: 'att-c1', details: launched }),
+    fact('ev-c2', 200, '', { attachment: 'att-c1' }),
+    fact('ev-c3', 300, 'eni-c', { instance: 'i-5', attachment: 'att-c2' }),
+    // eni-d: created then deleted.
+    fact('ev-d1', 50, 'eni-d', { details: created }),
+    fact('ev-d2', 600, 'eni-d', { name: 'DeleteNetworkInterface' }),
+    // eni-e: a fact exactly at the cut-off is the latest at or before it.
+    fact('ev-e1', 900, 'eni-e', { instance: 'i-7', attachment: 'att-e1' }),
+    fact('ev-e2', cut, 'eni-e', { instance: 'i-6', attachment: 'att-e2' }),
+    // eni-f: two facts of the same second: the later event id is the latest, as the map orders them.
+    fact('ev-f1', 800, 'eni-f', { instance: 'i-8', attachment: 'att-f1' }),
+    fact('ev-f2', 800, 'eni-f', { instance: 'i-9', attachment: 'att-f2' }),
+    // Detaches of attachments no fact names: an old one goes, a recent one stays (its attachment may still be learned).
+    fact('ev-o1', 700, '', { attachment: 'att-unknown-1' }),
+    fact('ev-o2', 1500, '', { attachment: 'att-unknown-2' }),
+    // eni-g: everything after the cut-off.
+    fact('ev-g1', 1100, 'eni-g', { instance: 'i-10', attachment: 'att-g1' }),
+  ];
+
+  it('keeps, for every interface, the latest fact at or before the cut-off and what follows it; purges the rest and counts it', () => {
+    const s = new FindingStore(':memory:');
+    s.saveInterfaceFacts(facts);
+    s.upsert([aggregateOf(makeHit({ time: 1 }))], 5000); // a finding updated after the cut-off: not purged
+    expect(s.purge(cut)).toEqual({ findings: 0, events: 0, interfaceFacts: 7 });
+    expect(
+      s
+        .interfaceFacts()
+        .map((f) => f.eventId)
+        .sort(),
+    ).toEqual(['ev-a1', 'ev-a4', 'ev-a5', 'ev-b1', 'ev-b2', 'ev-c3', 'ev-d1', 'ev-d2', 'ev-e2', 'ev-f2', 'ev-g1', 'ev-o2']);
+    // Again: nothing more to purge; a later cut-off purges what became old.
+    expect(s.purge(cut).interfaceFacts).toBe(0);
+    // eni-a's latest is now the detach at 1200, kept with the attach it undoes (the map links them through it).
+    expect(s.purge(1300).interfaceFacts).toBe(0);
+    expect(
+      s
+        .interfaceFacts()
+        .filter((f) => f.eventId.startsWith('ev-a'))
+        .map((f) => f.eventId),
+    ).toEqual(['ev-a1', 'ev-a4', 'ev-a5']);
+    expect(s.purge(1600).interfaceFacts).toBe(1); // the detach of an attachment still unknown, now old
+    expect(s.interfaceFacts().some((f) => f.eventId === 'ev-o2')).toBe(false);
+    s.close();
+  });
+
+  it('answers flows at and after the cut-off as the whole history does, once reloaded', () => {
+    const s = new FindingStore(':memory:');
+    s.saveInterfaceFacts(facts);
+    s.purge(cut);
+    const whole = mapOf(facts);
+    const kept = mapOf(s.interfaceFacts());
+    for (const eni of ['eni-a', 'eni-b', 'eni-c', 'eni-d', 'eni-e', 'eni-f', 'eni-g'])
+      for (let t = cut; t <= 2000; t += 50) expect(answer(kept, eni, t), `${eni} at ${t}`).toBe(answer(whole, eni, t));
+    expect(answer(kept, 'eni-b', cut)).toMatch(/^- ev-b2 eni-b was detached/);
+    expect(answer(kept, 'eni-a', 1300)).toMatch(/^- ev-a5 eni-a was detached.*its description: spare/);
+    expect(kept.stats().pendingDetaches).toBe(1); // ev-o2 only
+    // What CreateNetworkInterface described is kept; RunInstances' description of an interface moved since is not.
+    for (const eni of ['eni-a', 'eni-b', 'eni-d']) expect(kept.details(eni)).toEqual(whole.details(eni));
+    expect(kept.details('eni-c')).toBeUndefined();
+    s.close();
+  });
+
+  it('on random histories: the same answers at and after the cut-off, and no fact before it is kept without need', () => {
+    const random = prng(20260101);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    let total = 0;
+    for (let round = 0; round < 30; round++) {
+      const all: InterfaceFact[] = [];
+      let n = 0;
+      for (let i = 0; i < 12; i++) {
+        const eni = `eni-${round}-${i}`;
+        let t = Math.floor(random() * 200);
+        const id = () => `ev-${String(n++).padStart(5, '0')}`;
+        let attachment: string | undefined;
+        if (random() < 0.5) {
+          attachment = `att-${eni}-0`;
+          all.push(fact(id(), t, eni, { instance: `i-${n}`, attachment, details: { subnetId: `subnet-${i}` } }));
+        } else all.push(fact(id(), t, eni, { details: { description: `made ${n}` } }));
+        for (let step = 1; step < 1 + Math.floor(random() * 8); step++) {
+          t += pick([0, 1, 30, 100, 400]);
+          if (attachment) {
+            all.push(fact(id(), t, random() < 0.2 ? eni : '', { attachment }));
+            attachment = undefined;
+          } else if (random() < 0.15) {
+            all.push(fact(id(), t, eni, { name: 'DeleteNetworkInterface' }));
+            break;
+          } else {
+            attachment = `att-${eni}-${step}`;
+            all.push(fact(id(), t, eni, { instance: `i-${n}`, attachment }));
+          }
+        }
+      }
+      const cutOff = Math.floor(random() * 1500);
+      const s = new FindingStore(':memory:');
+      s.saveInterfaceFacts(all);
+      const purged = s.purge(cutOff).interfaceFacts;
+      const kept = s.interfaceFacts();
+      expect(kept.length + purged).toBe(all.length);
+      const whole = mapOf(all);
+      const after = mapOf(kept);
+      for (let i = 0; i < 12; i++) {
+        const eni = `eni-${round}-${i}`;
+        for (let t = cutOff; t <= cutOff + 4000; t += 37) expect(answer(after, eni, t), `round ${round}, ${eni} at ${t}`).toBe(answer(whole, eni, t));
+        // At most: the latest fact at or before the cut-off, the attach its detach undoes, and a description.
+        const old = kept.filter((f) => f.time < cutOff && (f.interfaceId === eni || (f.interfaceId === '' && f.attachmentId?.startsWith(`att-${eni}-`))));
+        expect(old.length, `round ${round}, ${eni}`).toBeLessThanOrEqual(3);
+      }
+      total += purged;
+      s.close();
+    }
+    expect(total).toBeGreaterThan(200); // the histories did have something to purge
   });
 });

@@ -88,6 +88,67 @@ CREATE INDEX IF NOT EXISTS events_ip ON events (source_ip, time);
 CREATE INDEX IF NOT EXISTS findings_archived_severity ON findings (archived, severity);
 `;
 
+/**
+ * Retention of `interface_facts` (by the facts' event time: the table keeps no ingestion time). A fact older than the
+ * cut-off goes unless it is still needed to resolve flows at or after the cut-off as the full history would:
+ * - for every interface, its latest fact at or before the cut-off (ties broken by event id, as the interface map
+ *   orders them) and everything after it: it says what the interface is attached to from then on;
+ * - when that fact is a detach stored without its interface (`interface_id` ''), the attach of the same attachment
+ *   too, and what lies between: the map links the detach to its interface through it;
+ * - the latest fact at or before the cut-off that described the interface (CreateNetworkInterface: VPC, subnet,
+ *   security groups, description), when it names no instance, so that findings keep those details. One naming an
+ *   instance (RunInstances) is kept only inside the range above: alone, it would attach the interface again for the
+ *   time between it and the facts kept after it.
+ * A detach whose attachment no kept fact names (`interface_id` '' and no link) belongs to no known interface: it goes.
+ * A detach is linked to its interface the way the map links it: through the attach fact of the same attachment id.
+ */
+const PURGE_INTERFACE_FACTS = `
+WITH links AS MATERIALIZED (
+  SELECT attachment_id, min(interface_id) AS eni FROM interface_facts
+  WHERE attachment_id <> '' AND interface_id <> '' AND instance_id IS NOT NULL
+  GROUP BY attachment_id
+),
+facts AS MATERIALIZED (
+  SELECT f.event_id, f.interface_id, f.attachment_id, f.time, f.instance_id, f.details,
+    CASE WHEN f.interface_id <> '' THEN f.interface_id ELSE l.eni END AS eni
+  FROM interface_facts f LEFT JOIN links l ON f.interface_id = '' AND l.attachment_id = f.attachment_id
+),
+latest AS MATERIALIZED (
+  SELECT eni, interface_id, attachment_id, time, event_id FROM (
+    SELECT eni, interface_id, attachment_id, time, event_id,
+      row_number() OVER (PARTITION BY eni ORDER BY time DESC, event_id DESC) AS n
+    FROM facts WHERE eni IS NOT NULL AND time <= $before
+  ) WHERE n = 1
+),
+starts AS MATERIALIZED (
+  SELECT eni, time, event_id FROM latest
+  UNION ALL
+  SELECT l.eni, a.time, a.event_id FROM latest l JOIN interface_facts a
+    ON l.interface_id = '' AND a.interface_id = l.eni AND a.attachment_id = l.attachment_id AND a.instance_id IS NOT NULL
+),
+described AS MATERIALIZED (
+  SELECT event_id, interface_id, attachment_id FROM (
+    SELECT event_id, interface_id, attachment_id, instance_id,
+      row_number() OVER (PARTITION BY eni ORDER BY time DESC, event_id DESC) AS n
+    FROM facts WHERE eni IS NOT NULL AND details IS NOT NULL AND time <= $before
+  ) WHERE n = 1 AND instance_id IS NULL
+)
+DELETE FROM interface_facts WHERE time < $before AND (event_id, interface_id, attachment_id) IN (
+  SELECT f.event_id, f.interface_id, f.attachment_id FROM facts f
+  WHERE f.time < $before
+    AND NOT EXISTS (SELECT 1 FROM starts s WHERE s.eni = f.eni AND (f.time, f.event_id) >= (s.time, s.event_id))
+    AND NOT EXISTS (
+      SELECT 1 FROM described d WHERE d.event_id = f.event_id AND d.interface_id = f.interface_id AND d.attachment_id = f.attachment_id)
+)`;
+
+/** What `FindingStore.purge` deleted. */
+export interface PurgeResult {
+  findings: number;
+  /** Events and seen flow/DNS record ids. */
+  events: number;
+  interfaceFacts: number;
+}
+
 export const DEFAULT_EVENTS_LIMIT = 1000;
 export const MAX_EVENTS_LIMIT = 10_000;
 
@@ -387,16 +448,18 @@ export class FindingStore {
   }
 
   /**
-   * Retention (GuardDuty keeps findings 90 days): deletes findings not updated since `before` and events older than
-   * `before`, in one transaction; returns how many of each.
+   * Retention (GuardDuty keeps findings 90 days): deletes findings not updated since `before`, events ingested before
+   * `before`, and facts about network interfaces older than `before` except those that still say what an interface is
+   * attached to (`PURGE_INTERFACE_FACTS`), in one transaction; returns how many of each.
    */
-  purge(before: number): { findings: number; events: number } {
+  purge(before: number): PurgeResult {
     return this.db.transaction(() => ({
       findings: this.db.prepare('DELETE FROM findings WHERE updated_at < ?').run(before).changes,
       // By ingestion time: logs replayed from years ago keep their history for the retention period after they were read.
       events:
         this.db.prepare('DELETE FROM events WHERE ingested_at < ?').run(before).changes +
         this.db.prepare('DELETE FROM seen_records WHERE ingested_at < ?').run(before).changes,
+      interfaceFacts: this.db.prepare(PURGE_INTERFACE_FACTS).run({ before }).changes,
     }))();
   }
 

@@ -17,7 +17,7 @@ export interface ServiceOptions {
   metrics: Metrics;
   /** Objects read per transaction. */
   batchObjects: number;
-  /** Findings and events older than this are purged (every hour). */
+  /** Findings, events and interface facts older than this are purged (every hour; see `FindingStore.purge`). */
   retentionMs: number;
   /** How often due deliveries and publications are sent (default 1 s). */
   deliverEveryMs?: number;
@@ -232,7 +232,8 @@ export class Service {
   private purge(): void {
     try {
       const r = this.o.store.purge(this.o.clock.now() - this.o.retentionMs);
-      if (r.findings + r.events > 0) this.o.log(`retention: purged ${r.findings} finding(s) and ${r.events} event(s)`);
+      if (r.findings + r.events + r.interfaceFacts > 0)
+        this.o.log(`retention: purged ${r.findings} finding(s), ${r.events} event(s) and ${r.interfaceFacts} interface fact(s)`);
     } catch (err) {
       this.o.log(`retention purge failed: ${describeError(err)}`);
     }
