@@ -64,6 +64,18 @@ export interface DetectorSettings {
    * format has none).
    */
   interfaces: Record<string, string>;
+  /**
+   * Mail servers (`detectors.mailServers`): their SMTP traffic is not spam. Compiled once, when the Spambot detector's
+   * state is created (`compileMailServers` in vpcflow/backdoor-ec2-spambot.ts); absent: none.
+   */
+  mailServers?: MailServers;
+}
+
+export interface MailServers {
+  /** Instances allowed to send mail: they never raise `Backdoor:EC2/Spambot`. */
+  instances?: string[];
+  /** Relays, as addresses or CIDRs (a smarthost, SES endpoints): connections to them do not count toward the threshold. */
+  destinations?: string[];
 }
 
 export interface DetectContext {

@@ -18,6 +18,12 @@ import { targetConfigIssues } from '../targets/registry.js';
  */
 const address = z.string().refine((s) => !('error' in parseCidr(s)) && !s.includes('/'), { message: 'not an IPv4 or IPv6 address' });
 
+/** An address or a CIDR (`203.0.113.0/24`, `2001:db8::/32`); host bits beyond the prefix are cleared. */
+const network = z.string().superRefine((s, ctx) => {
+  const c = parseCidr(s);
+  if ('error' in c) ctx.addIssue({ code: 'custom', message: `${c.error} (expected an IPv4 or IPv6 address or CIDR)` });
+});
+
 const AccountSchema = z.strictObject({
   id: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
   egressAddresses: z.array(address).default([]),
@@ -40,6 +46,16 @@ const DetectorsSchema = z.strictObject({
       z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id'),
     )
     .default({}),
+  /**
+   * Mail servers: instances allowed to send mail (never `Backdoor:EC2/Spambot`), and relays (addresses or CIDRs: the
+   * company's smarthost, SES endpoints) whose connections do not count toward Spambot's threshold.
+   */
+  mailServers: z
+    .strictObject({
+      instances: z.array(z.string().regex(/^i-[0-9a-fA-F]{8,17}$/, 'expected an instance id')).optional(),
+      destinations: z.array(network).optional(),
+    })
+    .optional(),
   globalServiceRegion: z
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region name such as us-west-2')

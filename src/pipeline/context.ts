@@ -67,6 +67,7 @@ export async function buildContext(
       accounts: d.accounts,
       instances: d.instances,
       interfaces: d.interfaces,
+      ...(d.mailServers ? { mailServers: d.mailServers } : {}),
       globalServiceRegion: d.globalServiceRegion,
       maxTrackedInstances: d.maxTrackedInstances,
       maxAddressesPerInstance: d.maxAddressesPerInstance,

@@ -1,7 +1,9 @@
+import { ConfigError, type ConfigIssue } from '../../core/errors.js';
 import { SEVERITY } from '../../core/finding.js';
-import { formatIp, isNonPublic } from '../../core/ip.js';
+import { formatIp, isNonPublic, parseCidr } from '../../core/ip.js';
+import { IpIndex } from '../../intel/ip-index.js';
 import { flowHitBase, flowInstance, flowSides, instanceResource, instanceText, networkConnectionAction } from '../network-common.js';
-import type { FlowDetector, Hit, LogCase } from '../types.js';
+import type { FlowDetector, Hit, LogCase, MailServers } from '../types.js';
 import { localSide } from './brute-force.js';
 
 /**
@@ -9,11 +11,15 @@ import { localSide } from './brute-force.js';
  * port-25 traffic that an instance has no history of; Trailhound has no per-instance history across runs, so it asks
  * for breadth instead: `SPAMBOT_MIN_HOSTS` or more distinct public remote addresses on TCP port 25 within
  * `SPAMBOT_WINDOW_MS` (event time, `end` of each record), from one instance. A mail relay sends to many hosts too: an
- * instance is not a mail server by default, and an allow-list of mail servers (a setting) is for later.
+ * instance is not a mail server by default; `detectors.mailServers` names those that are (`instances`: they never raise
+ * the finding) and the relays instances send through (`destinations`, addresses or CIDRs: a smarthost, SES endpoints;
+ * connections to them do not count). The instance is the one the detector knows (the record's `instance-id` or
+ * `detectors.interfaces`); the instance CloudTrail names is learned only when the finding is written.
  *
  * Counted: TCP flow records from the instance (the local side: `flow-direction` egress, else the non-public source,
  * see `localSide` in `brute-force.ts`) to a public address's port 25, accepted or rejected. Not counted: port 587/465
- * (authenticated submission), private destinations (an internal relay), inbound SMTP (the instance as a server).
+ * (authenticated submission), private destinations (an internal relay), inbound SMTP (the instance as a server),
+ * allowed mail servers and relays (counted apart: `allowedInstance`, `allowedRelay`).
  * One finding per instance (or network interface when the instance is unknown); `count` is the SMTP connections
  * aggregated once over the threshold (those in the window that crossed it, then one per connection until the instance
  * has been quiet on port 25 for a whole window).
@@ -38,7 +44,41 @@ export interface SpambotState {
   instances: Map<string, InstanceState>;
   now: number;
   max: number;
-  counters: { smtpConnections: number; undecidedDirection: number; lateConnections: number; droppedConnections: number; expired: number; evicted: number };
+  /** `detectors.mailServers`, compiled when the state is created (once per run, or for the life of `serve`). */
+  mail: CompiledMailServers | undefined;
+  counters: {
+    smtpConnections: number;
+    undecidedDirection: number;
+    allowedInstance: number;
+    allowedRelay: number;
+    lateConnections: number;
+    droppedConnections: number;
+    expired: number;
+    evicted: number;
+  };
+}
+
+export interface CompiledMailServers {
+  instances: ReadonlySet<string>;
+  destinations: IpIndex;
+}
+
+/**
+ * Compiles `detectors.mailServers` (validated with the configuration, checked again here for other callers): instance
+ * ids into a set, destinations (addresses or CIDRs) into an `IpIndex`, so that a record costs lookups only.
+ */
+export function compileMailServers(o: MailServers): CompiledMailServers {
+  const issues: ConfigIssue[] = [];
+  const destinations = new IpIndex();
+  for (const [i, d] of (o.destinations ?? []).entries()) {
+    const cidr = parseCidr(d);
+    if ('error' in cidr) issues.push({ path: `detectors.mailServers.destinations.${i}`, message: cidr.error });
+    else destinations.add(cidr, true);
+  }
+  for (const [i, id] of (o.instances ?? []).entries())
+    if (!/^i-[0-9a-fA-F]{8,17}$/.test(id)) issues.push({ path: `detectors.mailServers.instances.${i}`, message: 'expected an instance id' });
+  if (issues.length > 0) throw new ConfigError('detectors.mailServers', issues);
+  return { instances: new Set(o.instances ?? []), destinations };
 }
 
 export const detector: FlowDetector<SpambotState> = {
@@ -55,7 +95,17 @@ export const detector: FlowDetector<SpambotState> = {
     instances: new Map(),
     now: Number.NEGATIVE_INFINITY,
     max: Math.max(1, ctx.settings.maxTrackedInstances),
-    counters: { smtpConnections: 0, undecidedDirection: 0, lateConnections: 0, droppedConnections: 0, expired: 0, evicted: 0 },
+    mail: ctx.settings.mailServers ? compileMailServers(ctx.settings.mailServers) : undefined,
+    counters: {
+      smtpConnections: 0,
+      undecidedDirection: 0,
+      allowedInstance: 0,
+      allowedRelay: 0,
+      lateConnections: 0,
+      droppedConnections: 0,
+      expired: 0,
+      evicted: 0,
+    },
   }),
 
   stats: (s) => ({ ...s.counters, trackedInstances: s.instances.size }),
@@ -69,12 +119,22 @@ export const detector: FlowDetector<SpambotState> = {
     }
     const sides = flowSides(r, true);
     if (!sides) return undefined;
+    const instanceId = flowInstance(r, ctx);
+    if (s.mail) {
+      if (instanceId !== undefined && s.mail.instances.has(instanceId)) {
+        s.counters.allowedInstance++;
+        return undefined;
+      }
+      if (s.mail.destinations.has(sides.remote)) {
+        s.counters.allowedRelay++;
+        return undefined;
+      }
+    }
     s.counters.smtpConnections++;
     const t = r.time;
     if (t > s.now) s.now = t;
     sweep(s);
 
-    const instanceId = flowInstance(r, ctx);
     const key = instanceId ?? r.interfaceId;
     const remote = formatIp(sides.remote);
     let st = s.instances.get(key);
@@ -123,7 +183,7 @@ export const detector: FlowDetector<SpambotState> = {
       action: { actionType: 'NETWORK_CONNECTION', networkConnectionAction: networkConnectionAction(r, sides) },
       resourceRole: 'ACTOR',
       title: `${who.name} is communicating with remote hosts on port 25.`,
-      description: `${who.name} is exhibiting unusual behavior by communicating with remote hosts on port 25 (SMTP)${hosts ? `: ${hosts} distinct hosts within ${SPAMBOT_WINDOW_MS / 60_000} minutes` : ''}, the latest ${remote}. Port 25 is used by mail servers: unless the instance is one, it may be compromised and sending spam.`,
+      description: `${who.name} is exhibiting unusual behavior by communicating with remote hosts on port 25 (SMTP)${hosts ? `: ${hosts} distinct hosts within ${SPAMBOT_WINDOW_MS / 60_000} minutes` : ''}, the latest ${remote}. Port 25 is used by mail servers: unless the instance is one (detectors.mailServers lists those), it may be compromised and sending spam.`,
       additionalInfo: {
         ...who.note,
         spambot: { minDistinctHosts: SPAMBOT_MIN_HOSTS, windowSeconds: SPAMBOT_WINDOW_MS / 1000, ...(hosts ? { distinctHosts: hosts } : {}) },
@@ -167,6 +227,7 @@ function cases(): LogCase[] {
     `2 111122223333 ${eni} ${src} ${dst} ${sport} ${dport} 6 14 1830 ${end - 20} ${end} ${action} OK`;
   const t0 = 1615225630;
   const instance = '10.0.0.12';
+  const sender = 'i-0fedcba9876543210';
   /** `hosts` distinct remote hosts (198.51.100.1...), `perHost` connections to each, host i first seen at i * `stepSeconds`. */
   const smtp = (hosts: number, perHost: number, stepSeconds: number, o: { port?: number; inbound?: boolean; action?: string } = {}) => {
     const lines: string[] = [];
@@ -209,6 +270,42 @@ function cases(): LogCase[] {
       lines: smtp(SPAMBOT_MIN_HOSTS, 3, 300),
       trustedList: ['198.51.100.1'],
       expect: 0,
+    },
+    {
+      name: 'the instance is an allowed mail server (detectors.mailServers.instances): 40 hosts, no finding',
+      lines: smtp(40, 1, 20),
+      settings: { interfaces: { [eni]: sender }, mailServers: { instances: [sender] } },
+      expect: 0,
+    },
+    {
+      name: 'another instance is the allowed mail server: this one still raises the finding',
+      lines: smtp(40, 1, 20),
+      settings: { interfaces: { [eni]: sender }, mailServers: { instances: ['i-0aaaabbbbccccdddd'] } },
+      expect: 1,
+    },
+    {
+      name: `one of the ${SPAMBOT_MIN_HOSTS} hosts is an allowed relay (detectors.mailServers.destinations): ${SPAMBOT_MIN_HOSTS - 1} remain`,
+      lines: smtp(SPAMBOT_MIN_HOSTS, 3, 300),
+      settings: { mailServers: { destinations: ['198.51.100.1'] } },
+      expect: 0,
+    },
+    {
+      name: `${SPAMBOT_MIN_HOSTS + 1} hosts, one an allowed relay: ${SPAMBOT_MIN_HOSTS} remain (the threshold)`,
+      lines: smtp(SPAMBOT_MIN_HOSTS + 1, 3, 240),
+      settings: { mailServers: { destinations: ['198.51.100.11/32'] } },
+      expect: 1,
+    },
+    {
+      name: 'the relays are a CIDR (SES endpoints, a smarthost pool) covering all 40 hosts',
+      lines: smtp(40, 1, 20),
+      settings: { mailServers: { destinations: ['198.51.100.0/26', '2001:db8::/32'] } },
+      expect: 0,
+    },
+    {
+      name: 'allowed relays elsewhere (another network): 40 hosts still count',
+      lines: smtp(40, 1, 20),
+      settings: { mailServers: { instances: [], destinations: ['203.0.113.0/24'] } },
+      expect: 1,
     },
   ];
 }
