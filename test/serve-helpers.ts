@@ -76,3 +76,14 @@ export async function startTestServe(o: TestServeOptions = {}): Promise<TestServ
     },
   };
 }
+
+/** The JSON body of a response; a body that is not JSON fails with the status and the start of the text. */
+export async function json<T = any>(r: Response | Promise<Response>): Promise<T> {
+  const res = await r;
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${res.status}: ${text.slice(0, 300)}`);
+  }
+}

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/finding.js';
 import { SHARED, tempDir } from '../helpers.js';
 import { schemaErrors } from '../schema.js';
-import { PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
+import { json, PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
 
 const EXFIL = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS';
 const ROLE = 'GuardDuty-Example-EC2-Compromised';
@@ -33,16 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
 });
-
-async function json<T = any>(r: Response | Promise<Response>): Promise<T> {
-  const res = await r;
-  const text = await res.text();
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`${res.status}: ${text.slice(0, 300)}`);
-  }
-}
 
 async function allFindings(query = ''): Promise<Finding[]> {
   return (await json<{ findings: Finding[] }>(s.api(`/api/v1/findings?limit=1000${query}`))).findings;

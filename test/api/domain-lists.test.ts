@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/finding.js';
 import { tempDir } from '../helpers.js';
-import { PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
+import { json, PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
 
 /**
  * Domain lists uploaded through a real `serve`: the list's category decides the DNS finding its domains give
@@ -31,16 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
 });
-
-async function json<T = any>(r: Response | Promise<Response>): Promise<T> {
-  const res = await r;
-  const text = await res.text();
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`${res.status}: ${text.slice(0, 300)}`);
-  }
-}
 
 /** One Route 53 Resolver query log record (NDJSON line) of the instance asking for `name`, each at a new second. */
 function dnsQuery(name: string): string {

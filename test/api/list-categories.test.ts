@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/core/finding.js';
 import { tempDir } from '../helpers.js';
-import { PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
+import { json, PASSWORD, startTestServe, type TestServe } from '../serve-helpers.js';
 
 /**
  * Threat list categories through a real `serve`: an uploaded list's `category` decides which finding its addresses
@@ -20,16 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.close();
 });
-
-async function json<T = any>(r: Response | Promise<Response>): Promise<T> {
-  const res = await r;
-  const text = await res.text();
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`${res.status}: ${text.slice(0, 300)}`);
-  }
-}
 
 /** Flow records (version-2 default format) of the instance connecting to `node`:9001, `n` times from `start`. */
 function connections(node: string, start: number, n = 2): string {
