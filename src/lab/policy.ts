@@ -19,6 +19,8 @@
  *   A variable whose key is not in the request (and has no default) makes the statement not apply (AWS: "causes the
  *   statement to be invalid").
  */
+
+import { type Glob, globMatch, literalGlob, STAR, wildcardGlob } from '../core/glob.js';
 import { type Cidr, maskV4, maskV6, parseCidr, parseIp } from '../core/ip.js';
 
 export type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
@@ -61,55 +63,7 @@ export class PolicyError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Wildcard patterns
-
-const STAR = 0;
-const QMARK = 1;
-/** A compiled wildcard pattern: literal code points (strings) and wildcards. */
-type Glob = Array<string | typeof STAR | typeof QMARK>;
-
-/** Greedy-with-backtrack glob match over code points: linear in practice, never exponential. */
-function globMatch(pattern: Glob, text: string[]): boolean {
-  let p = 0;
-  let t = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    const item = pattern[p];
-    if (p < pattern.length && (item === QMARK || item === text[t])) {
-      p++;
-      t++;
-    } else if (p < pattern.length && item === STAR) {
-      starP = p++;
-      starT = t;
-    } else if (starP !== -1) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === STAR) p++;
-  return p === pattern.length;
-}
-
-function literalGlob(text: string): Glob {
-  return Array.from(text);
-}
-
-/** `*` and `?` are wildcards; everything else literal. */
-function wildcardGlob(text: string): Glob {
-  return Array.from(text, (c) => (c === '*' ? STAR : c === '?' ? QMARK : c));
-}
-
-/**
- * Whether `text` matches `pattern`, where `*` matches any run of characters (also none) and `?` exactly one, case-
- * sensitively. No regular expression: time grows with the lengths of pattern and text multiplied at worst, never
- * exponentially, whatever the pattern.
- */
-export function wildcardMatch(pattern: string, text: string): boolean {
-  return globMatch(wildcardGlob(pattern), Array.from(text));
-}
+// Wildcard patterns (src/core/glob.ts)
 
 function lowerGlob(g: Glob): Glob {
   return g.map((x) => (typeof x === 'string' ? x.toLowerCase() : x));

@@ -18,8 +18,8 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketLog
 import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wildcardMatch } from '../../src/core/glob.js';
 import { LabAccount } from '../../src/lab/account.js';
-import { wildcardMatch } from '../../src/lab/policy.js';
 import { DEFAULT_SOURCE_IP, LAB_SOURCE_IP_HEADER, labClient, labClientConfig, startLabServer } from '../../src/lab/server.js';
 import { TrailWriter } from '../../src/lab/trail.js';
 import type { LabApiCall } from '../../src/lab/types.js';

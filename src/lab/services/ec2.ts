@@ -2,8 +2,9 @@
  * EC2 (its Query dialect): instances with their network interface, security groups and rules, instance profile
  * associations, tags, regions. Everything lives in the account's home region; other regions are empty.
  */
+
+import { wildcardMatch } from '../../core/glob.js';
 import type { Instance, NetworkInterface, SecurityGroup, SgRule } from '../account.js';
-import { wildcardMatch } from '../policy.js';
 import {
   type CallContext,
   type Input,

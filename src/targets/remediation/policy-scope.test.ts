@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { wildcardMatch } from '../../core/glob.js';
 import { decodePolicyDocument, revokeOlderSessionsPolicy, samePolicy, tokenIssueCutoff } from './policy.js';
-import { globMatch, instanceInScope, ScopeSchema } from './scope.js';
+import { instanceInScope, ScopeSchema } from './scope.js';
 
 describe('revocation policy', () => {
   it('writes the console document, minified, with a second-precision Z cutoff rounded up', () => {
@@ -28,10 +29,10 @@ describe('scope', () => {
   });
 
   it('matches whole names with * and ?', () => {
-    expect(globMatch('GuardDuty-Example-*', 'GuardDuty-Example-EC2-Compromised')).toBe(true);
-    expect(globMatch('GuardDuty-Example-*', 'x-GuardDuty-Example-EC2')).toBe(false);
-    expect(globMatch('app-?', 'app-1')).toBe(true);
-    expect(globMatch('a.b', 'axb')).toBe(false);
+    expect(wildcardMatch('GuardDuty-Example-*', 'GuardDuty-Example-EC2-Compromised')).toBe(true);
+    expect(wildcardMatch('GuardDuty-Example-*', 'x-GuardDuty-Example-EC2')).toBe(false);
+    expect(wildcardMatch('app-?', 'app-1')).toBe(true);
+    expect(wildcardMatch('a.b', 'axb')).toBe(false);
   });
 
   it('allows an instance by id or by tag; unknown tags stay undecided', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wildcardMatch } from '../../core/glob.js';
 import { RegionSchema } from '../aws/common.js';
 
 /** A name pattern: `*` matches any run of characters, `?` one character; the whole name must match. */
@@ -24,17 +25,6 @@ export type ScopeDecision = { ok: true } | { ok: false; reason: string };
 
 const ALLOW: ScopeDecision = { ok: true };
 
-export function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-    's',
-  );
-  return re.test(name);
-}
-
 export function accountRegionInScope(scope: Scope, account: string, region: string): ScopeDecision {
   if (!scope.accounts.includes(account)) return { ok: false, reason: `account ${account} is not in the remediation scope` };
   if (!scope.regions.includes(region)) return { ok: false, reason: `region ${region} is not in the remediation scope` };
@@ -42,11 +32,11 @@ export function accountRegionInScope(scope: Scope, account: string, region: stri
 }
 
 export function roleInScope(scope: Scope, role: string): ScopeDecision {
-  return scope.roles.some((p) => globMatch(p, role)) ? ALLOW : { ok: false, reason: `role ${role} matches no role pattern in the remediation scope` };
+  return scope.roles.some((p) => wildcardMatch(p, role)) ? ALLOW : { ok: false, reason: `role ${role} matches no role pattern in the remediation scope` };
 }
 
 export function userInScope(scope: Scope, user: string): ScopeDecision {
-  return scope.users.some((p) => globMatch(p, user)) ? ALLOW : { ok: false, reason: `user ${user} matches no user pattern in the remediation scope` };
+  return scope.users.some((p) => wildcardMatch(p, user)) ? ALLOW : { ok: false, reason: `user ${user} matches no user pattern in the remediation scope` };
 }
 
 /**
