@@ -53,7 +53,7 @@ export interface ScenarioReport {
 }
 
 export interface LabOptions {
-  /** Keep the lab's files here (default: a temporary directory, removed at the end of a `--once` run). */
+  /** Keep the lab's files here (default: a temporary directory, removed when the lab closes). */
   dir?: string;
   /** The console's port (0: any free port). */
   port?: number;
@@ -119,7 +119,7 @@ export async function runLab(o: LabOptions = {}): Promise<RunningLab> {
   const started = Date.now();
   const log = o.log ?? ((m: string) => process.stderr.write(`lab: ${m}\n`));
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'trailhound-lab-')));
-  const removeDir = o.dir === undefined && o.once === true;
+  const removeDir = o.dir === undefined; // a folder of its own is removed on close; a --dir is kept
   await prepareDir(dir);
   const closers: Array<() => Promise<void> | void> = [];
   let closing: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningLab, runLab } from '../../src/lab/run.js';
@@ -101,5 +101,12 @@ describe('trailhound lab', () => {
     const page = await (await fetch(`${lab.consoleUrl}/inbox`, { headers: { cookie } })).text();
     expect(page).toContain('GuardDuty Finding | ID:');
     expect(page).toContain('GuardDuty Remediation | ID:');
+  });
+
+  it('removes the temporary folder it made when it closes (run last)', async () => {
+    const dir = /the lab's files \(trail bucket, database, configuration\) are in (\S+)/.exec(lines.join('\n'))?.[1] as string;
+    expect(existsSync(dir)).toBe(true);
+    await lab.close();
+    expect(existsSync(dir)).toBe(false);
   });
 });
