@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../core/errors.js';
 import type { ApiEvent, CloudTrailRecord, Principal, SourceKind, UserIdentity } from '../core/event.js';
 import { parseIp } from '../core/ip.js';
+import { firstLines } from '../core/text.js';
 
 /**
  * CloudTrail documents in, normalised `ApiEvent`s out.
@@ -317,14 +318,7 @@ function firstNonSpace(text: string): number {
  * (a broken pretty-printed document has no such line; an NDJSON file with a bad line still has good ones).
  */
 function looksLikeNdjson(text: string): boolean {
-  let pos = 0;
-  for (let checked = 0; checked < 10 && pos < text.length; ) {
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = text.length;
-    const line = text.slice(pos, end).trim();
-    pos = end + 1;
-    if (line === '') continue;
-    checked++;
+  for (const line of firstLines(text, 10)) {
     if (line[0] !== '{') continue;
     try {
       const value = JSON.parse(line);

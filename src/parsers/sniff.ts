@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import { InputError } from '../core/errors.js';
 import type { LogKind } from '../core/network.js';
+import { firstLines } from '../core/text.js';
 
 /**
  * Which parser a document needs, recognised from its first few KB (cheap: no full parse), and failing that from
@@ -363,17 +364,7 @@ function arrayElementLines(text: string): number[] {
 
 /** A document is JSON lines when one of its first lines is a complete JSON value by itself (maybe after a time). */
 function looksLikeJsonLines(text: string): boolean {
-  let pos = 0;
-  for (let checked = 0; checked < 10 && pos < text.length; ) {
-    let end = text.indexOf('\n', pos);
-    if (end === -1) end = text.length;
-    let line = text.slice(pos, end).trim();
-    pos = end + 1;
-    if (line === '') continue;
-    checked++;
-    line = stripIsoPrefix(line) ?? line;
-    if (!(parseJsonLine(line) instanceof Error)) return true;
-  }
+  for (const line of firstLines(text, 10)) if (!(parseJsonLine(stripIsoPrefix(line) ?? line) instanceof Error)) return true;
   return false;
 }
 
